@@ -1,0 +1,77 @@
+"""The per-thread trampoline that keeps callback cascades flat.
+
+Picture a chain of 100,000 futures where each callback resolves the next one. Run
+naively, resolving the first would nest 100,000 calls deep and die of
+``RecursionError``. Instead, the first resolution on a thread *drains*: it runs its
+callbacks, and any future those callbacks resolve on the same thread queues its own
+callbacks behind them instead of running them nested. The stack stays one level deep.
+
+Order, which the user guide documents: a future's callbacks run in the order they
+were added; callbacks of futures resolved *by* those callbacks run after them, in the
+order those futures were resolved (breadth first). A thread that blocks on a future
+while its own queue holds work runs that work first, so a handler may safely wait on
+a future that a queued handler will resolve.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from . import _report
+
+__all__ = ["dispatch", "help_drain", "run_callback"]
+
+_Batch = tuple[Any, "list[Callable[[Any], object]]"]
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.queue: deque[_Batch] | None = None
+
+
+_state = _State()
+
+
+def run_callback(fn: Callable[[Any], object], future: Any) -> None:
+    """Call ``fn(future)``; a raise is reported as unhandled and goes no further."""
+    try:
+        fn(future)
+    except BaseException as error:
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        _report.report(error, "a done-callback raised", repr(fn))
+
+
+def dispatch(future: Any, callbacks: list[Callable[[Any], object]]) -> None:
+    """Run ``callbacks`` on ``future`` now, or queue them if this thread is draining."""
+    state = _state
+    queue = state.queue
+    if queue is not None:
+        queue.append((future, callbacks))
+        return
+    state.queue = queue = deque()
+    try:
+        for fn in callbacks:
+            run_callback(fn, future)
+        while queue:
+            future, callbacks = queue.popleft()
+            for fn in callbacks:
+                run_callback(fn, future)
+    finally:
+        state.queue = None
+
+
+def help_drain(done: Callable[[], bool]) -> None:
+    """Run this thread's queued callbacks until ``done()`` or the queue is empty.
+
+    Called by a blocking wait: work queued on this thread cannot run while the thread
+    sleeps, so it is run first.
+    """
+    queue = _state.queue
+    while queue and not done():
+        future, callbacks = queue.popleft()
+        for fn in callbacks:
+            run_callback(fn, future)

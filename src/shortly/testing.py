@@ -1,0 +1,85 @@
+"""Test helpers: fail a test on any unhandled failure.
+
+Use :func:`no_unhandled` as a context manager, or the ``no_unhandled_failures`` pytest
+fixture (enable it with ``pytest_plugins = ["shortly.testing"]`` in a ``conftest.py``).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from ._report import Unhandled, set_unhandled_handler
+
+__all__ = ["UnhandledFailures", "no_unhandled", "no_unhandled_failures"]
+
+
+class UnhandledFailures(AssertionError):
+    """Raised by :func:`no_unhandled` when failures went unhandled inside its block.
+
+    ``failures`` holds the :class:`~shortly.Unhandled` records.
+
+    >>> from shortly.testing import UnhandledFailures
+    >>> issubclass(UnhandledFailures, AssertionError)
+    True
+    """
+
+    def __init__(self, failures: list[Unhandled]) -> None:
+        self.failures = failures
+        lines = [f"{len(failures)} unhandled failure(s):"]
+        lines += [f"  {u.context}: {type(u.error).__name__}: {u.error} ({u.source})" for u in failures]
+        super().__init__("\n".join(lines))
+
+
+@contextmanager
+def no_unhandled() -> Iterator[list[Unhandled]]:
+    """Collect unhandled failures inside the block; raise if there were any.
+
+    Futures dropped inside the block are collected (``gc.collect()``) on exit so their
+    reports arrive in time. The yielded list shows what was collected so far.
+
+    Raises:
+        UnhandledFailures: on exit, if anything went unhandled.
+
+    >>> import shortly
+    >>> from shortly.testing import no_unhandled, UnhandledFailures
+    >>> try:
+    ...     with no_unhandled():
+    ...         shortly.Future().set_exception(ValueError("lost"))
+    ... except UnhandledFailures as e:
+    ...     print(type(e.failures[0].error).__name__)
+    ValueError
+    """
+    seen: list[Unhandled] = []
+    lock = threading.Lock()
+    previous: Callable[[Unhandled], object] | None = None
+
+    def collect(unhandled: Unhandled) -> None:
+        with lock:
+            seen.append(unhandled)
+        if previous is not None:
+            previous(unhandled)
+
+    previous = set_unhandled_handler(collect)
+    try:
+        yield seen
+        gc.collect()
+    finally:
+        set_unhandled_handler(previous)
+    if seen:
+        raise UnhandledFailures(seen)
+
+
+try:
+    import pytest
+except ImportError:  # pragma: no cover - pytest is only needed for the fixture
+    pass
+else:
+
+    @pytest.fixture
+    def no_unhandled_failures() -> Iterator[list[Unhandled]]:
+        """Pytest fixture: the test fails if any failure goes unhandled during it."""
+        with no_unhandled() as seen:
+            yield seen
