@@ -17,6 +17,11 @@ from ._errors import CancelledError, DeadlockError, Error, InvalidStateError, Ti
 from ._future import Future
 from ._report import Unhandled, get_debug, set_debug, set_unhandled_handler
 
+# -- chains, awaiting, adapters (issue 3)
+# -- timers, workers, spawn (issue 4)
+# -- combinators (issue 5)
+# -- locks (issue 6)
+
 __all__ = [
     "CancelledError",
     "DeadlockError",
@@ -29,6 +34,10 @@ __all__ = [
     "get_debug",
     "set_debug",
     "set_unhandled_handler",
+    # -- chains, awaiting, adapters (issue 3)
+    # -- timers, workers, spawn (issue 4)
+    # -- combinators (issue 5)
+    # -- locks (issue 6)
 ]
 
 __version__ = "0.1.0"

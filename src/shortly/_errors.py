@@ -67,7 +67,7 @@ def _timeout_bases() -> tuple[type[BaseException], ...]:
     return tuple(bases)
 
 
-class TimeoutError(*_timeout_bases()):  # type: ignore[misc]  # noqa: A001
+class TimeoutError(*_timeout_bases()):  # type: ignore[misc]
     """A wait or an operation did not finish in time.
 
     Subclasses both the builtin :class:`TimeoutError` and

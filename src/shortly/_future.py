@@ -17,20 +17,18 @@ lock, which keeps ``concurrent.futures.wait`` free of lock-ordering deadlocks.
 
 from __future__ import annotations
 
-import math
+import itertools
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from concurrent.futures import _base
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import Any, TypeVar
 
 from . import _deadlock, _report, _trampoline
 from ._errors import CancelledError, InvalidStateError, TimeoutError
+from ._promise import PromiseMethods
+from ._waiting import STDLIB_LOCK, StdlibWaiters, Waker, check_timeout
 
-if TYPE_CHECKING:
-    from collections.abc import Awaitable
-    from concurrent.futures import Executor
-
-__all__ = ["Future", "lock_of"]
+__all__ = ["Future", "check_timeout", "lock_of"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -44,92 +42,16 @@ _DONE = (FINISHED, CANCELLED_AND_NOTIFIED, CANCELLED)
 _CANCELLED = (CANCELLED_AND_NOTIFIED, CANCELLED)
 
 _STRIPES = tuple(threading.Lock() for _ in range(128))
-# Only stdlib module functions take this one, and they take it re-entrantly.
-_STDLIB_LOCK = threading.RLock()
+# Any stripe will do, as long as a future keeps the one it got; cycling is cheapest.
+_next_stripe = itertools.cycle(_STRIPES).__next__
 
 
 def lock_of(future: Future[Any]) -> threading.Lock:
     """The stripe lock guarding ``future``'s state (for sibling modules)."""
-    return _STRIPES[(id(future) >> 4) & 127]
+    return future._lock
 
 
-def check_timeout(timeout: float | None, name: str = "timeout") -> float | None:
-    """Return ``timeout`` if it is ``None`` or a real number; raise naming ``name``."""
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds or None, not {type(timeout).__name__}")
-    if math.isnan(timeout):
-        raise ValueError(f"{name} must not be NaN")
-    return timeout
-
-
-class _Waker:
-    """A blocked thread's one-shot wake-up, shaped like a stdlib ``_Waiter``."""
-
-    __slots__ = ("_lock",)
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._lock.acquire()
-
-    def wake(self, future: Future[Any]) -> None:
-        self._lock.release()
-
-    add_result = add_exception = add_cancelled = wake
-
-    def sleep(self, timeout: float | None) -> None:
-        if timeout is None:
-            self._lock.acquire()
-        else:
-            self._lock.acquire(True, min(max(timeout, 0.0), threading.TIMEOUT_MAX))
-
-
-class _FailureGuard:
-    """Reports its failure when dropped, unless the future's failure was observed.
-
-    Only failed futures carry one, so success pays nothing for the check.
-    """
-
-    __slots__ = ("error", "site", "source")
-
-    def __init__(self, error: BaseException, source: str, site: str | None) -> None:
-        self.error: BaseException | None = error
-        self.source = source
-        self.site = site
-
-    def __del__(self) -> None:
-        error = self.error
-        if error is not None:
-            self.error = None
-            _report.report(
-                error, "a future failed and was dropped unobserved", self.source, self.site
-            )
-
-
-def _lazy(module: str, name: str) -> Callable[..., Any]:
-    """Bind a sibling's function on first call (those siblings build on Future)."""
-    target: Callable[..., Any] | None = None
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        nonlocal target
-        if target is None:
-            import importlib
-
-            target = getattr(importlib.import_module(module, __package__), name)
-        return target(*args, **kwargs)
-
-    return call
-
-
-_then = _lazy("._chain", "then")
-_catch = _lazy("._chain", "catch")
-_finally = _lazy("._chain", "finally_")
-_await = _lazy("._aio", "await_future")
-_with_timeout = _lazy("._timers", "with_timeout")
-
-
-class Future(_base.Future[T], Generic[T]):
+class Future(PromiseMethods[T], _base.Future[T]):
     """A result that arrives later: block on it, await it, chain it, or call back.
 
     A drop-in :class:`concurrent.futures.Future`: any thread may resolve it, any thread
@@ -149,9 +71,9 @@ class Future(_base.Future[T], Generic[T]):
 
     __slots__ = (
         "_callbacks",
-        "_cond",
         "_exception",
         "_guard",
+        "_lock",
         "_owner",
         "_result",
         "_state",
@@ -168,14 +90,14 @@ class Future(_base.Future[T], Generic[T]):
                 "owner must be a threading.Thread or have __shortly_owner_thread__(), "
                 f"not {type(owner).__name__}"
             )
+        self._lock = _next_stripe()
         self._state = PENDING
         self._result = None
         self._exception = None
         self._callbacks: list[Callable[[Future[T]], object]] | None = None
         self._wait_list: list[Any] | None = None
-        self._cond: threading.Condition | None = None
         self._owner = owner
-        self._guard: _FailureGuard | None = None
+        self._guard: _report.FailureGuard | None = None
         if _report._debug:
             self._site = _report.creation_site()
 
@@ -210,21 +132,23 @@ class Future(_base.Future[T], Generic[T]):
 
     # -- the stdlib's internal protocol ---------------------------------------------
 
-    @property  # type: ignore[override]
-    def _condition(self) -> threading.Condition:
-        cond = self._cond
-        if cond is None:
-            with lock_of(self):
-                cond = self._cond
-                if cond is None:
-                    cond = self._cond = threading.Condition(_STDLIB_LOCK)
-        return cond
+    @property
+    def _condition(self) -> threading.Condition:  # type: ignore[override]
+        # Marks the future as used by stdlib functions: from now on its waiters are
+        # read under the shared stdlib lock (see ``_wake``).
+        waiters = self._wait_list
+        if type(waiters) is not StdlibWaiters:
+            with self._lock:
+                waiters = self._wait_list
+                if type(waiters) is not StdlibWaiters:
+                    waiters = self._wait_list = StdlibWaiters(waiters or ())
+        return waiters.condition
 
-    @property  # type: ignore[override]
-    def _waiters(self) -> list[Any]:
+    @property
+    def _waiters(self) -> list[Any]:  # type: ignore[override]
         waiters = self._wait_list
         if waiters is None:
-            with lock_of(self):
+            with self._lock:
                 waiters = self._wait_list
                 if waiters is None:
                     waiters = self._wait_list = []
@@ -274,43 +198,39 @@ class Future(_base.Future[T], Generic[T]):
 
     def _settle(self, result: Any, error: BaseException | None) -> bool:
         """Finish with ``result`` or fail with ``error``; False if already done."""
-        with lock_of(self):
+        # acquire/release rather than ``with``: this is the hot path, and ``with`` on a
+        # lock costs twice as much in CPython.
+        lock = self._lock
+        lock.acquire()
+        try:
             if self._state in _DONE:
                 return False
             self._result = result
             self._exception = error
             self._state = FINISHED
             if error is not None:
-                self._guard = _FailureGuard(error, self._describe(), getattr(self, "_site", None))
-            callbacks, waiters = self._detach()
-        self._notify(callbacks, waiters)
-        return True
-
-    def _detach(self) -> tuple[list[Callable[[Future[T]], object]] | None, list[Any] | None]:
-        """Under the lock, right after the final state is set: what is to be woken.
-
-        ``None`` waiters with a ``_condition`` in place means "ask the stdlib lock".
-        """
-        callbacks, self._callbacks = self._callbacks, None
-        if self._cond is not None:
-            return callbacks, None
-        waiters = self._wait_list
-        return callbacks, waiters[:] if waiters else []
-
-    def _notify(
-        self, callbacks: list[Callable[[Future[T]], object]] | None, waiters: list[Any] | None
-    ) -> None:
-        if waiters is None:
-            # Stdlib waiters are added under the shared lock, after reading _state
-            # there: taking it here means none of them can be missed.
-            with _STDLIB_LOCK:
-                self._wake(self._wait_list[:] if self._wait_list else [])
-        elif waiters:
+                self._guard = _report.FailureGuard(
+                    error, self._describe(), getattr(self, "_site", None)
+                )
+            callbacks = self._callbacks
+            self._callbacks = None
+            waiters = self._wait_list
+            if waiters is not None and type(waiters) is not StdlibWaiters:
+                waiters = waiters[:]  # our wakers are added under our lock: copy here
+        finally:
+            lock.release()
+        if waiters is not None:
             self._wake(waiters)
         if callbacks:
             _trampoline.dispatch(self, callbacks)
+        return True
 
     def _wake(self, waiters: list[Any]) -> None:
+        if type(waiters) is StdlibWaiters:
+            # Stdlib waiters are added under the shared lock after reading ``_state``
+            # there: reading them under it too means none can be missed.
+            with STDLIB_LOCK:
+                waiters = waiters[:]
         if self._state in _CANCELLED:
             for waiter in waiters:
                 waiter.add_cancelled(self)
@@ -394,7 +314,7 @@ class Future(_base.Future[T], Generic[T]):
 
     def _cancel(self, msg: Any = None, only_if: Callable[[Future[T]], bool] | None = None) -> bool:
         """Cancel; with ``only_if``, only if ``only_if(self)`` holds under the lock."""
-        with lock_of(self):
+        with self._lock:
             state = self._state
             if state in _CANCELLED:
                 return True
@@ -403,8 +323,15 @@ class Future(_base.Future[T], Generic[T]):
             # The message lives in _result, unused by a cancelled future.
             self._result = msg
             self._state = CANCELLED_AND_NOTIFIED
-            callbacks, waiters = self._detach()
-        self._notify(callbacks, waiters)
+            callbacks = self._callbacks
+            self._callbacks = None
+            waiters = self._wait_list
+            if waiters is not None and type(waiters) is not StdlibWaiters:
+                waiters = waiters[:]  # our wakers are added under our lock: copy here
+        if waiters is not None:
+            self._wake(waiters)
+        if callbacks:
+            _trampoline.dispatch(self, callbacks)
         return True
 
     def set_running_or_notify_cancel(self) -> bool:
@@ -417,7 +344,7 @@ class Future(_base.Future[T], Generic[T]):
         >>> shortly.Future().set_running_or_notify_cancel()
         True
         """
-        with lock_of(self):
+        with self._lock:
             state = self._state
             if state in _CANCELLED:
                 return False
@@ -446,7 +373,9 @@ class Future(_base.Future[T], Generic[T]):
         """
         if not callable(fn):
             raise TypeError(f"fn must be callable, not {type(fn).__name__}")
-        with lock_of(self):
+        lock = self._lock
+        lock.acquire()
+        try:
             if self._state not in _DONE:
                 callbacks = self._callbacks
                 if callbacks is None:
@@ -454,6 +383,8 @@ class Future(_base.Future[T], Generic[T]):
                 else:
                     callbacks.append(fn)
                 return
+        finally:
+            lock.release()
         _trampoline.run_callback(fn, self)
 
     def remove_done_callback(self, fn: Callable[[Future[T]], object]) -> int:
@@ -464,7 +395,7 @@ class Future(_base.Future[T], Generic[T]):
         >>> f.remove_done_callback(print)
         1
         """
-        with lock_of(self):
+        with self._lock:
             callbacks = self._callbacks
             if not callbacks:
                 return 0
@@ -480,8 +411,8 @@ class Future(_base.Future[T], Generic[T]):
         if self._state in _DONE:
             return True
         _trampoline.help_drain(self.done)
-        waker = _Waker()
-        lock = lock_of(self)
+        waker = Waker()
+        lock = self._lock
         with lock:
             if self._state in _DONE:
                 return True
@@ -504,7 +435,7 @@ class Future(_base.Future[T], Generic[T]):
     def _observe(self) -> None:
         """Mark the failure as seen by someone: nothing to report when dropped."""
         if self._guard is not None:
-            with lock_of(self):
+            with self._lock:
                 guard, self._guard = self._guard, None
             if guard is not None:
                 guard.error = None
@@ -570,88 +501,6 @@ class Future(_base.Future[T], Generic[T]):
         """
         return self._block(timeout)
 
-    # -- chains, awaiting, timeouts (owned by their own modules) ---------------------------
-
-    @overload
-    def then(
-        self,
-        on_result: Callable[[T], Awaitable[U] | _base.Future[U]],
-        on_error: Callable[[BaseException], U | Awaitable[U]] | None = None,
-        *,
-        executor: Executor | None = None,
-        loop: Any = None,
-    ) -> Future[U]: ...
-    @overload
-    def then(
-        self,
-        on_result: Callable[[T], U],
-        on_error: Callable[[BaseException], U | Awaitable[U]] | None = None,
-        *,
-        executor: Executor | None = None,
-        loop: Any = None,
-    ) -> Future[U]: ...
-    @overload
-    def then(
-        self,
-        on_result: None = None,
-        on_error: Callable[[BaseException], T | Awaitable[T]] | None = None,
-        *,
-        executor: Executor | None = None,
-        loop: Any = None,
-    ) -> Future[T]: ...
-    def then(
-        self,
-        on_result: Callable[[T], Any] | None = None,
-        on_error: Callable[[BaseException], Any] | None = None,
-        *,
-        executor: Executor | None = None,
-        loop: Any = None,
-    ) -> Future[Any]:
-        """Chain handlers: a new future settled by ``on_result`` or ``on_error``.
-
-        A handler's return value resolves the new future, its exception fails it, and a
-        returned future or awaitable is adopted. A missing handler passes the outcome
-        through. See :mod:`shortly` "Chains" for ordering and cancellation rules.
-
-        >>> import shortly
-        >>> shortly.Future.resolved(2).then(lambda x: x * 10).result()
-        20
-        """
-        return _then(self, on_result, on_error, executor=executor, loop=loop)  # type: ignore[no-any-return]
-
-    def catch(
-        self, on_error: Callable[[BaseException], Any], *exception_types: type[BaseException]
-    ) -> Future[Any]:
-        """Handle a failure of the given types (all exceptions if none are given).
-
-        >>> import shortly
-        >>> shortly.Future.failed(KeyError("k")).catch(lambda e: "default", KeyError).result()
-        'default'
-        """
-        return _catch(self, on_error, *exception_types)  # type: ignore[no-any-return]
-
-    def finally_(self, fn: Callable[[], object]) -> Future[T]:
-        """Run ``fn()`` when done and pass the outcome through (its own failure wins).
-
-        >>> import shortly
-        >>> shortly.Future.resolved(1).finally_(lambda: print("cleanup")).result()
-        cleanup
-        1
-        """
-        return _finally(self, fn)  # type: ignore[no-any-return]
-
-    def with_timeout(self, seconds: float, *, cancel: bool = False) -> Future[T]:
-        """A future that settles like this one, or fails with TimeoutError after ``seconds``.
-
-        >>> import shortly
-        >>> shortly.Future().with_timeout(0.01).exception(timeout=5)
-        TimeoutError(...)
-        """
-        return _with_timeout(self, seconds, cancel=cancel)  # type: ignore[no-any-return]
-
-    def __await__(self) -> Generator[Any, None, T]:
-        return (yield from _await(self))  # type: ignore[no-any-return]
-
     # -- presentation ---------------------------------------------------------------------
 
     def _describe(self) -> str:
@@ -681,8 +530,8 @@ class Future(_base.Future[T], Generic[T]):
 
 def _check_exception(exception: object) -> None:
     if not isinstance(exception, BaseException):
-        raise TypeError(
-            f"exception must be an exception instance, not {type(exception).__name__}"
-        )
+        raise TypeError(f"exception must be an exception instance, not {type(exception).__name__}")
     if isinstance(exception, StopIteration):
-        raise TypeError("StopIteration cannot be set as a future's exception: it cannot travel through await")
+        raise TypeError(
+            "StopIteration cannot be set as a future's exception: it cannot travel through await"
+        )

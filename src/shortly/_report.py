@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = [
+    "FailureGuard",
     "Unhandled",
     "get_debug",
     "report",
@@ -137,7 +138,9 @@ def site_line(site: str | None) -> str:
     return lines[-1][5:] if lines else ""
 
 
-def report(error: BaseException, context: str, source: str | None = None, site: str | None = None) -> None:
+def report(
+    error: BaseException, context: str, source: str | None = None, site: str | None = None
+) -> None:
     """Log an unhandled failure and hand it to the installed handler; never raises."""
     try:
         message = f"shortly: {context}"
@@ -155,3 +158,24 @@ def report(error: BaseException, context: str, source: str | None = None, site: 
             logger.exception("shortly: the unhandled-failure handler raised")
         except Exception:  # pragma: no cover - logging itself is broken
             sys.__stderr__.write("shortly: could not report an unhandled failure\n")
+
+
+class FailureGuard:
+    """Reports a future's failure when dropped, unless it was observed first.
+
+    Only failed futures carry one, so success pays nothing for the check. The future
+    disarms it (``error = None``) when someone retrieves the exception.
+    """
+
+    __slots__ = ("error", "site", "source")
+
+    def __init__(self, error: BaseException, source: str, site: str | None) -> None:
+        self.error: BaseException | None = error
+        self.source = source
+        self.site = site
+
+    def __del__(self) -> None:
+        error = self.error
+        if error is not None:
+            self.error = None
+            report(error, "a future failed and was dropped unobserved", self.source, self.site)

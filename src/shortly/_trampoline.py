@@ -29,10 +29,17 @@ _Batch = tuple[Any, "list[Callable[[Any], object]]"]
 
 class _State(threading.local):
     def __init__(self) -> None:
-        self.queue: deque[_Batch] | None = None
+        self.draining = False
+        self.queue: deque[_Batch] = deque()
 
 
 _state = _State()
+
+
+def _failed(fn: Callable[[Any], object], error: BaseException) -> None:
+    if isinstance(error, (KeyboardInterrupt, SystemExit)):
+        raise error
+    _report.report(error, "a done-callback raised", repr(fn))
 
 
 def run_callback(fn: Callable[[Any], object], future: Any) -> None:
@@ -40,28 +47,35 @@ def run_callback(fn: Callable[[Any], object], future: Any) -> None:
     try:
         fn(future)
     except BaseException as error:
-        if isinstance(error, (KeyboardInterrupt, SystemExit)):
-            raise
-        _report.report(error, "a done-callback raised", repr(fn))
+        _failed(fn, error)
+
+
+def _run(future: Any, callbacks: list[Callable[[Any], object]]) -> None:
+    for fn in callbacks:
+        try:
+            fn(future)
+        except BaseException as error:
+            _failed(fn, error)
 
 
 def dispatch(future: Any, callbacks: list[Callable[[Any], object]]) -> None:
     """Run ``callbacks`` on ``future`` now, or queue them if this thread is draining."""
     state = _state
-    queue = state.queue
-    if queue is not None:
-        queue.append((future, callbacks))
+    if state.draining:
+        state.queue.append((future, callbacks))
         return
-    state.queue = queue = deque()
+    state.draining = True
     try:
         for fn in callbacks:
-            run_callback(fn, future)
+            try:
+                fn(future)
+            except BaseException as error:
+                _failed(fn, error)
+        queue = state.queue
         while queue:
-            future, callbacks = queue.popleft()
-            for fn in callbacks:
-                run_callback(fn, future)
+            _run(*queue.popleft())
     finally:
-        state.queue = None
+        state.draining = False
 
 
 def help_drain(done: Callable[[], bool]) -> None:
@@ -72,6 +86,4 @@ def help_drain(done: Callable[[], bool]) -> None:
     """
     queue = _state.queue
     while queue and not done():
-        future, callbacks = queue.popleft()
-        for fn in callbacks:
-            run_callback(fn, future)
+        _run(*queue.popleft())

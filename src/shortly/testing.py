@@ -29,7 +29,9 @@ class UnhandledFailures(AssertionError):
     def __init__(self, failures: list[Unhandled]) -> None:
         self.failures = failures
         lines = [f"{len(failures)} unhandled failure(s):"]
-        lines += [f"  {u.context}: {type(u.error).__name__}: {u.error} ({u.source})" for u in failures]
+        lines += [
+            f"  {u.context}: {type(u.error).__name__}: {u.error} ({u.source})" for u in failures
+        ]
         super().__init__("\n".join(lines))
 
 

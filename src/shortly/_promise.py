@@ -1,0 +1,129 @@
+"""The promise face of a future: ``then``, ``catch``, ``finally_``, timeouts, ``await``.
+
+These methods live on :class:`~shortly.Future` but their machinery belongs to the
+modules that own each idea (``_chain``, ``_timers``, ``_aio``), which themselves build
+on Future. So this mixin binds each implementation on first call instead of importing
+it: the import graph stays acyclic and a call costs one closure hop.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, Generator
+from concurrent.futures import Executor
+from concurrent.futures import Future as StdFuture
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+if TYPE_CHECKING:
+    from ._future import Future
+
+__all__ = ["PromiseMethods"]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+def _lazy(module: str, name: str) -> Callable[..., Any]:
+    """Bind a sibling's function on first call (those siblings build on Future)."""
+    target: Callable[..., Any] | None = None
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        nonlocal target
+        if target is None:
+            target = getattr(importlib.import_module(module, __package__), name)
+        return target(*args, **kwargs)
+
+    return call
+
+
+_then = _lazy("._chain", "then")
+_catch = _lazy("._chain", "catch")
+_finally = _lazy("._chain", "finally_")
+_await = _lazy("._aio", "await_future")
+_with_timeout = _lazy("._timers", "with_timeout")
+
+
+class PromiseMethods(Generic[T]):
+    """Mixin of :class:`~shortly.Future` holding its promise-style methods."""
+
+    __slots__ = ()
+
+    @overload
+    def then(
+        self,
+        on_result: Callable[[T], Awaitable[U] | StdFuture[U]],
+        on_error: Callable[[BaseException], U | Awaitable[U]] | None = None,
+        *,
+        executor: Executor | None = None,
+        loop: Any = None,
+    ) -> Future[U]: ...
+    @overload
+    def then(
+        self,
+        on_result: Callable[[T], U],
+        on_error: Callable[[BaseException], U | Awaitable[U]] | None = None,
+        *,
+        executor: Executor | None = None,
+        loop: Any = None,
+    ) -> Future[U]: ...
+    @overload
+    def then(
+        self,
+        on_result: None = None,
+        on_error: Callable[[BaseException], T | Awaitable[T]] | None = None,
+        *,
+        executor: Executor | None = None,
+        loop: Any = None,
+    ) -> Future[T]: ...
+    def then(
+        self,
+        on_result: Callable[[T], Any] | None = None,
+        on_error: Callable[[BaseException], Any] | None = None,
+        *,
+        executor: Executor | None = None,
+        loop: Any = None,
+    ) -> Future[Any]:
+        """Chain handlers: a new future settled by ``on_result`` or ``on_error``.
+
+        A handler's return value resolves the new future, its exception fails it, and a
+        returned future or awaitable is adopted. A missing handler passes the outcome
+        through. See :mod:`shortly` "Chains" for ordering and cancellation rules.
+
+        >>> import shortly
+        >>> shortly.Future.resolved(2).then(lambda x: x * 10).result()
+        20
+        """
+        return _then(self, on_result, on_error, executor=executor, loop=loop)  # type: ignore[no-any-return]
+
+    def catch(
+        self, on_error: Callable[[BaseException], Any], *exception_types: type[BaseException]
+    ) -> Future[Any]:
+        """Handle a failure of the given types (all exceptions if none are given).
+
+        >>> import shortly
+        >>> shortly.Future.failed(KeyError("k")).catch(lambda e: "default", KeyError).result()
+        'default'
+        """
+        return _catch(self, on_error, *exception_types)  # type: ignore[no-any-return]
+
+    def finally_(self, fn: Callable[[], object]) -> Future[T]:
+        """Run ``fn()`` when done and pass the outcome through (its own failure wins).
+
+        >>> import shortly
+        >>> shortly.Future.resolved(1).finally_(lambda: print("cleanup")).result()
+        cleanup
+        1
+        """
+        return _finally(self, fn)  # type: ignore[no-any-return]
+
+    def with_timeout(self, seconds: float, *, cancel: bool = False) -> Future[T]:
+        """A future that settles like this one, or fails with TimeoutError after ``seconds``.
+
+        >>> import shortly
+        >>> shortly.Future().with_timeout(0.01).exception(timeout=5)
+        TimeoutError(...)
+        """
+        return _with_timeout(self, seconds, cancel=cancel)  # type: ignore[no-any-return]
+
+    def __await__(self) -> Generator[Any, None, T]:
+        return (yield from _await(self))  # type: ignore[no-any-return]
