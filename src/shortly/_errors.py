@@ -62,8 +62,9 @@ class InvalidStateError(Error, concurrent.futures.InvalidStateError):
 def _timeout_bases() -> tuple[type[BaseException], ...]:
     # On 3.11+ the stdlib's TimeoutError *is* the builtin; listing it twice is an error.
     bases: list[type[BaseException]] = [Error, builtins.TimeoutError]
-    if concurrent.futures.TimeoutError is not builtins.TimeoutError:
-        bases.append(concurrent.futures.TimeoutError)
+    stdlib_timeout: type[BaseException] = concurrent.futures.TimeoutError
+    if stdlib_timeout is not builtins.TimeoutError:
+        bases.append(stdlib_timeout)
     return tuple(bases)
 
 

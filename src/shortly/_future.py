@@ -355,7 +355,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
 
     # -- callbacks --------------------------------------------------------------------
 
-    def add_done_callback(self, fn: Callable[[Future[T]], object]) -> None:  # type: ignore[override]
+    def add_done_callback(self, fn: Callable[[Future[T]], object]) -> None:
         """Call ``fn(future)`` when the future is done; at once if it already is.
 
         The callback runs in the thread that resolves the future (or in this thread, if

@@ -157,7 +157,8 @@ def report(
         try:
             logger.exception("shortly: the unhandled-failure handler raised")
         except Exception:  # pragma: no cover - logging itself is broken
-            sys.__stderr__.write("shortly: could not report an unhandled failure\n")
+            if sys.__stderr__ is not None:
+                sys.__stderr__.write("shortly: could not report an unhandled failure\n")
 
 
 class FailureGuard:

@@ -1,0 +1,433 @@
+"""One shared timer thread: ``later``, ``sleep``, ``with_timeout`` and ``wait_until``.
+
+Every timer in the process lives in one heap ordered by deadline (ties by arming
+order), guarded by one condition. The timer thread is started by the first timer
+armed and exits as soon as no timer is left, so an idle program has no timer thread;
+it is a daemon, so a pending timer never keeps the interpreter alive.
+
+Cancelling is lazy but leaves nothing behind: a disarmed entry drops its timer at
+once (so the future, ``fn`` and its arguments are freed) and only a three-slot list
+stays in the heap until the thread meets it, or until dead entries outnumber live
+ones and the heap is rebuilt. Setting a timer is O(log n), cancelling O(1)
+amortised, and the heap never holds more than twice the live timers (plus a small
+constant).
+
+Where user code runs. Timers fire *on the timer thread*, in deadline order: ``fn``
+of :func:`later`, the predicate of :func:`wait_until`, and the done-callbacks of
+every timer future (including code resumed after ``await shortly.sleep(...)`` under
+:func:`shortly.spawn`). This is asyncio's ``call_later`` rule and keeps firing order
+exact, but a slow callback delays every timer behind it: keep them short, and run
+slow work after a delay with ``shortly.submit(fn, delay=seconds)``, which only
+*starts* it from the timer thread. A timer callback that blocks on another timer's
+future would wait for ever, so it raises :class:`~shortly.DeadlockError` instead.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import heapq
+import itertools
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
+
+from . import _report
+from ._cancel import depend
+from ._errors import TimeoutError
+from ._future import Future
+
+__all__ = ["Timer", "later", "sleep", "wait_until", "with_timeout"]
+
+T = TypeVar("T")
+
+# Dead entries are kept until they outnumber live ones and there are at least this
+# many, so small heaps are never rebuilt for nothing.
+_COMPACT_MIN = 64
+
+
+def check_delay(value: object, name: str) -> float:
+    """Return ``value`` as seconds if it is a finite number >= 0; raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number of seconds >= 0, not {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class TimerStatistics:
+    """A snapshot of the timer thread, from ``shortly._timers.statistics()``.
+
+    Attributes:
+        armed: timers waiting to fire.
+        dead_entries: cancelled entries not yet swept from the heap.
+        thread_alive: whether the timer thread currently exists.
+    """
+
+    armed: int
+    dead_entries: int
+    thread_alive: bool
+
+
+class _Scheduler:
+    """The heap, its condition and the timer thread that drains it.
+
+    It is also the owner of every timer future: a wait on one from the timer thread
+    itself raises DeadlockError (see :mod:`shortly._deadlock`).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._heap: list[list[Any]] = []  # [deadline, seq, timer or None when disarmed]
+        self._seq = itertools.count()
+        self._live = 0
+        self._dead = 0
+        self._thread: threading.Thread | None = None
+
+    def __shortly_owner_thread__(self) -> threading.Thread | None:
+        return self._thread
+
+    def arm(
+        self,
+        timer: Timer[Any],
+        delay: float,
+        action: Callable[..., None] | None = None,
+        args: tuple[Any, ...] = (),
+    ) -> None:
+        """In ``delay`` seconds call ``action(timer, *args)`` (or resolve ``timer`` with None).
+
+        Nothing happens if ``timer`` is already done.
+        """
+        deadline = time.monotonic() + delay
+        with self._cond:
+            # Checked under this lock: a cancel settles the timer *before* it disarms
+            # it here, so either we see it done or its disarm sees this entry.
+            if timer.done():
+                return
+            entry = [deadline, next(self._seq), timer]
+            timer._entry, timer._action, timer._args = entry, action, args
+            heapq.heappush(self._heap, entry)
+            self._live += 1
+            if self._thread is None:
+                thread = threading.Thread(target=self._run, name="shortly-timers", daemon=True)
+                self._thread = thread
+                try:
+                    thread.start()
+                except BaseException:
+                    self._thread = None
+                    self._disarm_locked(timer)
+                    raise
+            elif self._heap[0] is entry:
+                self._cond.notify()
+
+    def disarm(self, timer: Timer[Any]) -> None:
+        """Take ``timer`` out of the schedule if it is in it."""
+        with self._cond:
+            self._disarm_locked(timer)
+
+    def _disarm_locked(self, timer: Timer[Any]) -> None:
+        entry = timer._entry
+        if entry is None:
+            return
+        timer._entry = timer._action = timer._args = None
+        entry[2] = None
+        self._live -= 1
+        if self._live == 0:
+            self._heap.clear()
+            self._dead = 0
+            self._cond.notify()  # let the thread see there is nothing left, and go
+            return
+        self._dead += 1
+        if self._dead >= _COMPACT_MIN and self._dead > self._live:
+            self._heap[:] = [e for e in self._heap if e[2] is not None]
+            heapq.heapify(self._heap)
+            self._dead = 0
+
+    def _next_due(self) -> tuple[Timer[Any], Callable[..., None] | None, tuple[Any, ...]] | None:
+        """Under the lock: pop the next due timer with its action; None when none is left."""
+        heap = self._heap
+        while self._live:
+            entry = heap[0]
+            timer = entry[2]
+            if timer is None:
+                heapq.heappop(heap)
+                self._dead -= 1
+                continue
+            delay = entry[0] - time.monotonic()
+            if delay > 0:
+                self._cond.wait(min(delay, threading.TIMEOUT_MAX))
+                continue
+            heapq.heappop(heap)
+            due = timer, timer._action, timer._args or ()
+            timer._entry = timer._action = timer._args = None
+            self._live -= 1
+            return due
+        heap.clear()
+        self._dead = 0
+        self._thread = None
+        return None
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                due = self._next_due()
+            if due is None:
+                return
+            timer, action, args = due
+            del due  # hold nothing of a fired timer while sleeping for the next one
+            try:
+                if action is None:
+                    timer.try_set_result(None)
+                else:
+                    action(timer, *args)
+            except BaseException as error:
+                # Only a done-callback's KeyboardInterrupt/SystemExit gets here; the
+                # thread must survive it or every later timer would be stranded.
+                _report.report(error, "a timer callback raised", repr(timer))
+            del timer, action, args
+
+    def statistics(self) -> TimerStatistics:
+        with self._cond:
+            return TimerStatistics(self._live, self._dead, self._thread is not None)
+
+
+_scheduler = _Scheduler()
+
+
+def statistics() -> TimerStatistics:
+    """How many timers are armed and whether the timer thread exists.
+
+    >>> from shortly import _timers
+    >>> isinstance(_timers.statistics().armed, int)
+    True
+    """
+    return _scheduler.statistics()
+
+
+class Timer(Future[T]):
+    """A future settled by the timer thread: what :func:`later` and friends return.
+
+    It is a :class:`shortly.Future` in every respect; settling or cancelling it
+    before it fires takes it out of the schedule.
+
+    >>> import shortly
+    >>> t = shortly.later(3600)
+    >>> t.cancel(), type(t).__name__
+    (True, 'Timer')
+    """
+
+    __slots__ = ("_action", "_args", "_entry")
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The scheduler is trivially owner-like; passing it through __init__ would
+        # pay a runtime Protocol check (microseconds) on every timer.
+        self._owner = _scheduler
+        # Set and cleared under the scheduler's lock (see _Scheduler.arm).
+        self._entry: list[Any] | None = None
+        self._action: Callable[..., None] | None = None
+        self._args: tuple[Any, ...] | None = None
+
+    def _settle(self, result: Any, error: BaseException | None) -> bool:
+        if not super()._settle(result, error):
+            return False
+        _scheduler.disarm(self)
+        return True
+
+    def _cancel(self, msg: Any = None, only_if: Callable[[Future[T]], bool] | None = None) -> bool:
+        if not super()._cancel(msg, only_if):
+            return False
+        _scheduler.disarm(self)
+        return True
+
+
+def _failure(error: BaseException, fn: object) -> BaseException:
+    """``error`` as it may be set on a future (StopIteration cannot travel through await)."""
+    if isinstance(error, StopIteration):
+        wrapped = RuntimeError(f"{fn!r} raised StopIteration")
+        wrapped.__cause__ = error
+        return wrapped
+    return error
+
+
+def _call_later(
+    timer: Timer[Any], ctx: contextvars.Context, fn: Callable[..., Any], args: tuple[Any, ...]
+) -> None:
+    try:
+        if not timer.set_running_or_notify_cancel():
+            return
+    except RuntimeError:
+        return  # somebody settled it by hand between the pop and now
+    try:
+        value = ctx.run(fn, *args)
+    except BaseException as error:
+        timer.try_set_exception(_failure(error, fn))
+    else:
+        timer.try_set_result(value)
+
+
+@overload
+def later(seconds: float) -> Future[None]: ...
+@overload
+def later(seconds: float, fn: Callable[..., T], *args: Any) -> Future[T]: ...
+def later(seconds: float, fn: Callable[..., Any] | None = None, *args: Any) -> Future[Any]:
+    """A future that resolves after ``seconds``, with ``fn(*args)`` or with None.
+
+    ``fn`` runs on the shared timer thread, in the :mod:`contextvars` context of this
+    call; its return value resolves the future (it is not adopted if it is itself a
+    future) and its exception fails it. Keep ``fn`` short: it delays the timers behind
+    it (see the module notes; ``shortly.submit(fn, delay=...)`` runs slow work
+    elsewhere). Cancelling the future before it fires removes the timer; once ``fn``
+    has started, ``cancel()`` returns False.
+
+    Raises:
+        TypeError: if ``seconds`` is not a number or ``fn`` is neither callable nor None.
+        ValueError: if ``seconds`` is negative, infinite or NaN.
+
+    >>> import shortly
+    >>> shortly.later(0.01, lambda a, b: a + b, 2, 3).result(timeout=5)
+    5
+    >>> t = shortly.later(3600, print, "never")
+    >>> t.cancel()
+    True
+    """
+    delay = check_delay(seconds, "seconds")
+    if fn is None:
+        if args:
+            raise TypeError("later() got arguments for fn but no fn")
+        timer: Timer[Any] = Timer()
+        _scheduler.arm(timer, delay)
+        return timer
+    if not callable(fn):
+        raise TypeError(f"fn must be callable or None, not {type(fn).__name__}")
+    timer = Timer()
+    _scheduler.arm(timer, delay, _call_later, (contextvars.copy_context(), fn, args))
+    return timer
+
+
+def sleep(seconds: float) -> Future[None]:
+    """A future that resolves with None after ``seconds``: ``await`` it or block on it.
+
+    Raises:
+        TypeError: if ``seconds`` is not a number.
+        ValueError: if ``seconds`` is negative, infinite or NaN.
+
+    >>> import shortly
+    >>> print(shortly.sleep(0.01).result(timeout=5))
+    None
+    """
+    delay = check_delay(seconds, "seconds")
+    timer: Timer[None] = Timer()
+    _scheduler.arm(timer, delay)
+    return timer
+
+
+def _copy_outcome(source: Future[Any], target: Future[Any]) -> None:
+    """Settle ``target`` like ``source``; ``source``'s failure counts as seen only if passed on."""
+    if source.cancelled():
+        target.cancel(source._result)
+    elif source._exception is not None:
+        if target.try_set_exception(source._exception):
+            source._observe()
+    else:
+        target.try_set_result(source._result)
+
+
+def _time_out(timer: Timer[Any], source: Future[Any], seconds: float, cancel: bool) -> None:
+    error = TimeoutError(f"{source!r} did not settle within {seconds} seconds")
+    if timer.try_set_exception(error) and cancel:
+        source.cancel(f"timed out after {seconds} seconds")
+
+
+def with_timeout(future: Future[T], seconds: float, *, cancel: bool = False) -> Future[T]:
+    """A future settled like ``future``, or failed with TimeoutError after ``seconds``.
+
+    ``future`` itself is left alone on timeout unless ``cancel`` is true, in which
+    case it is cancelled too. Cancelling the returned future cancels ``future`` by the
+    upward rule (only if nobody else wants it). Called by :meth:`Future.with_timeout`.
+
+    Raises:
+        TypeError: if ``future`` is not a shortly future or ``seconds`` not a number.
+        ValueError: if ``seconds`` is negative, infinite or NaN.
+
+    >>> import shortly
+    >>> slow = shortly.Future()
+    >>> slow.with_timeout(0.01, cancel=True).exception(timeout=5)
+    TimeoutError(...)
+    >>> slow.cancelled()
+    True
+    >>> shortly.Future.resolved(1).with_timeout(5).result()
+    1
+    """
+    if not isinstance(future, Future):
+        raise TypeError(f"future must be a shortly.Future, not {type(future).__name__}")
+    delay = check_delay(seconds, "seconds")
+    if not isinstance(cancel, bool):
+        raise TypeError(f"cancel must be a bool, not {type(cancel).__name__}")
+    out: Timer[T] = Timer()
+    # Armed before the dependency, so a future that settles in between disarms it.
+    if not future.done():
+        _scheduler.arm(out, delay, _time_out, (future, seconds, cancel))
+    depend(future, out, lambda source: _copy_outcome(source, out))
+    return out
+
+
+def _poll(
+    timer: Timer[Any],
+    ctx: contextvars.Context,
+    predicate: Callable[[], Any],
+    interval: float,
+    deadline: float | None,
+) -> None:
+    try:
+        value = ctx.run(predicate)
+    except BaseException as error:
+        timer.try_set_exception(_failure(error, predicate))
+        return
+    if value:
+        timer.try_set_result(value)
+        return
+    now = time.monotonic()
+    if deadline is not None and now >= deadline:
+        timer.try_set_exception(
+            TimeoutError(f"wait_until: {predicate!r} was still false when time ran out")
+        )
+        return
+    step = interval if deadline is None else min(interval, deadline - now)
+    _scheduler.arm(timer, step, _poll, (ctx, predicate, interval, deadline))
+
+
+def wait_until(
+    predicate: Callable[[], T | None], timeout: float | None = None, interval: float = 0.1
+) -> Future[T]:
+    """Poll ``predicate()`` every ``interval`` seconds; resolve with its first truthy value.
+
+    The predicate runs on the timer thread (first at once, then every ``interval``),
+    in the :mod:`contextvars` context of this call, and is polled one last time when
+    ``timeout`` runs out. If it raises, the future fails with that exception. Cancel
+    the future to stop polling. This is pulsar's ``async_while`` turned around.
+
+    Raises:
+        TypeError: if ``predicate`` is not callable or a time is not a number.
+        ValueError: if ``timeout`` is negative or not finite (use None for no
+            timeout), or ``interval`` is not a finite number > 0.
+
+    >>> import shortly, itertools
+    >>> counter = itertools.count()
+    >>> shortly.wait_until(lambda: next(counter) >= 3 and "ready", interval=0.001).result(5)
+    'ready'
+    >>> shortly.wait_until(lambda: False, timeout=0.01, interval=0.001).exception(timeout=5)
+    TimeoutError(...)
+    """
+    if not callable(predicate):
+        raise TypeError(f"predicate must be callable, not {type(predicate).__name__}")
+    step = check_delay(interval, "interval")
+    if step == 0:
+        raise ValueError("interval must be > 0: a zero interval would spin the timer thread")
+    deadline = None if timeout is None else time.monotonic() + check_delay(timeout, "timeout")
+    timer: Timer[T] = Timer()
+    _scheduler.arm(timer, 0.0, _poll, (contextvars.copy_context(), predicate, step, deadline))
+    return timer

@@ -1,0 +1,59 @@
+"""The trampoline: cascades stay flat, order is breadth first, errors are contained."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+import shortly
+from shortly import _trampoline
+from shortly.testing import no_unhandled
+
+
+@pytest.mark.timeout(30)
+def test_cascade_of_100000_resolutions_does_not_recurse() -> None:
+    n = 100_000
+    futures: list[shortly.Future[int]] = [shortly.Future() for _ in range(n)]
+    for i in range(n - 1):
+        futures[i].add_done_callback(lambda f, nxt=futures[i + 1]: nxt.set_result(f.result() + 1))
+    assert n > sys.getrecursionlimit()
+    futures[0].set_result(0)
+    assert futures[-1].result() == n - 1
+
+
+def test_order_is_breadth_first() -> None:
+    a: shortly.Future[None] = shortly.Future()
+    b: shortly.Future[None] = shortly.Future()
+    order: list[str] = []
+    a.add_done_callback(lambda _: (order.append("a1"), b.set_result(None)))
+    a.add_done_callback(lambda _: order.append("a2"))
+    b.add_done_callback(lambda _: order.append("b1"))
+    a.set_result(None)
+    assert order == ["a1", "a2", "b1"]
+
+
+def test_a_raising_callback_in_a_queued_batch_does_not_stop_the_drain() -> None:
+    a: shortly.Future[None] = shortly.Future()
+    b: shortly.Future[None] = shortly.Future()
+    c: shortly.Future[None] = shortly.Future()
+    a.add_done_callback(lambda _: (b.set_result(None), c.set_result(None)))
+    b.add_done_callback(lambda _: 1 / 0)
+    ran: list[str] = []
+    c.add_done_callback(lambda _: ran.append("c"))
+    with pytest.raises(AssertionError, match="ZeroDivisionError"), no_unhandled():
+        a.set_result(None)
+    assert ran == ["c"]
+    assert not _trampoline._state.draining and not _trampoline._state.queue
+
+
+def test_keyboard_interrupt_is_not_swallowed() -> None:
+    f: shortly.Future[None] = shortly.Future()
+
+    def interrupt(_: object) -> None:
+        raise KeyboardInterrupt
+
+    f.add_done_callback(interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        f.set_result(None)
+    assert not _trampoline._state.draining, "the drain flag is reset on the way out"
