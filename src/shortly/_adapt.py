@@ -1,0 +1,364 @@
+"""``future_of()``: other kinds of future as shortly futures, and the adapter registry.
+
+Code that mixes worlds holds stdlib futures from executors, asyncio tasks, Twisted
+Deferreds and dask futures. :func:`future_of` turns each into a shortly future that
+settles as the original does, so chains, combinators and blocking waits need to know
+only one type. The rules, most specific first:
+
+1. a shortly future is returned as it is;
+2. an adapter registered with :func:`register_adapter` for the object's class or a base;
+3. an object with a ``__shortly_future__()`` method: its answer;
+4. a Twisted ``Deferred`` (recognised by name, so Twisted is imported only when one is
+   actually met);
+5. an asyncio future or task, read on its own loop and readable from any thread;
+6. a :class:`concurrent.futures.Future`, or anything shaped like one (``done``,
+   ``result``, ``exception``, ``add_done_callback``: dask's futures);
+7. a coroutine or other awaitable, scheduled as a task on the running asyncio loop;
+8. any other value only with ``allow_values=True``.
+
+The answer per class is cached, so adapting costs one dictionary lookup plus the
+adapter itself.
+
+Cancellation goes both ways: the original cancelled cancels the adapted future, and the
+adapted future cancelled cancels the original (asyncio's ``wrap_future`` rule). The
+hook that carries the second direction expresses no interest in the outcome, so it
+never stops Bluebird's upward rule (see :mod:`shortly._cancel`) from cancelling the
+adapted future when all its dependants lose interest.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import _base
+from typing import Any, TypeVar, overload
+
+from ._cancel import Dependant
+from ._errors import CancelledError
+from ._future import Future
+
+__all__ = ["adapter_for", "fail", "future_of", "register_adapter", "when_cancelled"]
+
+T = TypeVar("T")
+
+Adapter = Callable[[Any], "Future[Any]"]
+
+# Guards the registry and every cache fill, so that a lookup racing a registration
+# can never store an answer computed from the old registry after the cache was cleared.
+_lock = threading.Lock()
+_registered: dict[type, Adapter] = {}
+_cache: dict[type, Adapter | None] = {}
+_MISSING: Any = object()
+
+
+# -- helpers shared by adapters, chains and loop bridges --------------------------------
+
+
+def fail(target: Future[Any], error: BaseException) -> bool:
+    """Settle ``target`` with ``error`` the way a chain link does; tell if it took it.
+
+    A ``CancelledError`` (the stdlib's or asyncio's) cancels ``target`` with the same
+    message instead of failing it, as an asyncio task whose code raises one is
+    cancelled. A ``StopIteration``, which cannot travel through ``await``, arrives
+    wrapped in a ``RuntimeError`` (the PEP 479 rule).
+    """
+    if isinstance(error, CancelledError) or _is_asyncio_cancel(error):
+        return target.cancel(error.args[0] if error.args else None)
+    if isinstance(error, StopIteration):
+        wrapped = RuntimeError(f"{type(error).__name__} cannot travel through a future")
+        wrapped.__cause__ = error
+        error = wrapped
+    return target.try_set_exception(error)
+
+
+def _is_asyncio_cancel(error: BaseException) -> bool:
+    asyncio = sys.modules.get("asyncio")  # if it was never imported, no error is its
+    return asyncio is not None and isinstance(error, asyncio.CancelledError)
+
+
+class _Nobody:
+    """The dependant of a hook: always "cancelled", so it never wants the outcome."""
+
+    __slots__ = ()
+
+    def cancelled(self) -> bool:
+        return True
+
+
+_NOBODY = _Nobody()
+
+
+def when_cancelled(future: Future[Any], fn: Callable[[Any], object]) -> None:
+    """Call ``fn(message)`` if ``future`` ends up cancelled.
+
+    Registered as a dependant that wants nothing, so unlike a plain done-callback it
+    does not keep ``future`` "wanted" under Bluebird's upward rule.
+    """
+
+    def hook(done: Future[Any]) -> None:
+        if done.cancelled():
+            fn(done._result)
+
+    future.add_done_callback(Dependant(_NOBODY, hook))
+
+
+# -- the registry --------------------------------------------------------------------------
+
+
+def register_adapter(
+    cls: type[T], fn: Callable[[T], Future[Any]] | None
+) -> Callable[[T], Future[Any]] | None:
+    """Teach :func:`future_of` to adapt instances of ``cls`` (and its subclasses).
+
+    ``fn(obj)`` must return a :class:`~shortly.Future` that settles as ``obj`` does
+    (use :func:`future_of` inside it for anything it already knows). A registered
+    adapter takes precedence over the built-in rules, except that a shortly future is
+    always returned as it is. ``fn=None`` removes the registration. Returns the adapter
+    registered for ``cls`` before, or ``None``.
+
+    Raises:
+        TypeError: if ``cls`` is not a class or ``fn`` is neither callable nor None.
+        ValueError: if ``cls`` is :class:`~shortly.Future` or a subclass.
+
+    >>> import shortly
+    >>> class Box:
+    ...     def __init__(self, value):
+    ...         self.value = value
+    >>> shortly.register_adapter(Box, lambda box: shortly.Future.resolved(box.value))
+    >>> shortly.future_of(Box(5)).result()
+    5
+    >>> _ = shortly.register_adapter(Box, None)
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"cls must be a class, not {type(cls).__name__}")
+    if issubclass(cls, Future):
+        raise ValueError("shortly futures need no adapter: future_of returns them as they are")
+    if fn is not None and not callable(fn):
+        raise TypeError(f"fn must be callable or None, not {type(fn).__name__}")
+    with _lock:
+        previous = _registered.pop(cls, None)
+        if fn is not None:
+            _registered[cls] = fn
+        _cache.clear()
+    return previous
+
+
+def adapter_for(cls: type) -> Adapter | None:
+    """The adapter :func:`future_of` uses for instances of ``cls``, or None for values."""
+    adapter = _cache.get(cls, _MISSING)
+    if adapter is _MISSING:
+        with _lock:
+            adapter = _cache[cls] = _classify(cls)
+    return adapter  # type: ignore[no-any-return]
+
+
+def _classify(cls: type) -> Adapter | None:
+    if issubclass(cls, Future):
+        return _itself
+    for base in cls.__mro__:
+        registered = _registered.get(base)
+        if registered is not None:
+            return _checked(registered, cls)
+    if callable(getattr(cls, "__shortly_future__", None)):
+        return _from_protocol
+    for base in cls.__mro__:
+        if (base.__module__, base.__qualname__) == ("twisted.internet.defer", "Deferred"):
+            return _from_deferred
+    # asyncio.isfuture's test, made on the class so asyncio need not be imported.
+    if getattr(cls, "_asyncio_future_blocking", None) is not None:
+        return _from_asyncio
+    if issubclass(cls, _base.Future) or all(
+        callable(getattr(cls, name, None))
+        for name in ("add_done_callback", "done", "result", "exception", "cancel")
+    ):
+        return _from_concurrent
+    if callable(getattr(cls, "__await__", None)):
+        return _from_awaitable
+    return None
+
+
+def _checked(fn: Adapter, cls: type) -> Adapter:
+    def adapt(obj: Any) -> Future[Any]:
+        future = fn(obj)
+        if not isinstance(future, Future):
+            raise TypeError(
+                f"the adapter registered for {cls.__qualname__} returned "
+                f"{type(future).__qualname__}, not a shortly.Future"
+            )
+        return future
+
+    return adapt
+
+
+# -- future_of -----------------------------------------------------------------------------
+
+
+@overload
+def future_of(obj: _base.Future[T], *, allow_values: bool = False) -> Future[T]: ...
+@overload
+def future_of(obj: Awaitable[T], *, allow_values: bool = False) -> Future[T]: ...
+@overload
+def future_of(obj: object, *, allow_values: bool = False) -> Future[Any]: ...
+def future_of(obj: object, *, allow_values: bool = False) -> Future[Any]:
+    """A shortly future that settles as ``obj`` does.
+
+    See the module documentation for the objects understood, in order. Adapting a
+    Twisted ``Deferred`` consumes its result, as ``Deferred.asFuture`` does: the
+    shortly future carries it from then on.
+
+    Args:
+        obj: a future of any supported kind, an awaitable, or (with ``allow_values``)
+            any value.
+        allow_values: return an already resolved future for values that are not
+            futures, instead of raising.
+
+    Raises:
+        TypeError: if ``obj`` is not a future of a known kind (naming its type), or is
+            a coroutine or awaitable while no asyncio loop runs in this thread (drive it
+            with :func:`shortly.spawn` instead), or a registered adapter returned
+            something other than a shortly future.
+
+    >>> import concurrent.futures, shortly
+    >>> with concurrent.futures.ThreadPoolExecutor() as pool:
+    ...     shortly.future_of(pool.submit(pow, 2, 10)).result(timeout=5)
+    1024
+    >>> shortly.future_of(7, allow_values=True).result()
+    7
+    >>> shortly.future_of(7)
+    Traceback (most recent call last):
+    ...
+    TypeError: cannot make a shortly future from an int: ...
+    """
+    if isinstance(obj, Future):
+        return obj
+    adapter = adapter_for(type(obj))
+    if adapter is not None:
+        return adapter(obj)
+    if allow_values:
+        return Future.resolved(obj)
+    raise TypeError(
+        f"cannot make a shortly future from {_a(type(obj))}: it is not a future, an "
+        "awaitable or an object with __shortly_future__() (register_adapter() teaches "
+        "future_of a new type; allow_values=True accepts plain values)"
+    )
+
+
+def _a(cls: type) -> str:
+    name = cls.__qualname__
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
+
+
+def _itself(obj: Future[Any]) -> Future[Any]:
+    return obj
+
+
+def _from_protocol(obj: Any) -> Future[Any]:
+    future = obj.__shortly_future__()
+    if not isinstance(future, Future):
+        raise TypeError(
+            f"{type(obj).__qualname__}.__shortly_future__() returned "
+            f"{type(future).__qualname__}, not a shortly.Future"
+        )
+    return future
+
+
+def _from_concurrent(source: Any) -> Future[Any]:
+    target: Future[Any] = Future()
+
+    def copy(done: Any) -> None:
+        if done.cancelled():
+            target.cancel()
+            return
+        error = done.exception()  # not result(): re-raising would grow its traceback
+        if error is None:
+            target.try_set_result(done.result())
+        else:
+            fail(target, error)
+
+    when_cancelled(target, lambda _msg: source.cancel())
+    source.add_done_callback(copy)
+    return target
+
+
+def _from_asyncio(source: Any) -> Future[Any]:
+    import asyncio
+
+    target: Future[Any] = Future()
+    loop = source.get_loop()
+
+    def copy(done: Any) -> None:  # on the loop's thread
+        if done.cancelled():
+            try:
+                done.result()
+            except asyncio.CancelledError as error:  # the only way to read its message
+                target.cancel(error.args[0] if error.args else None)
+            return
+        error = done.exception()  # also marks asyncio's "never retrieved" as handled
+        if error is None:
+            target.try_set_result(done.result())
+        else:
+            fail(target, error)
+
+    def start() -> None:
+        if source.done():
+            copy(source)
+        else:
+            source.add_done_callback(copy)
+
+    def cancel_source(msg: Any) -> None:
+        if asyncio._get_running_loop() is loop:
+            source.cancel(msg)
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(source.cancel, msg)
+
+    when_cancelled(target, cancel_source)
+    if asyncio._get_running_loop() is loop:
+        start()
+    else:
+        # asyncio futures belong to their loop's thread: read them only there.
+        loop.call_soon_threadsafe(start)
+    return target
+
+
+def _from_awaitable(awaitable: Any) -> Future[Any]:
+    import asyncio
+
+    loop = asyncio._get_running_loop()
+    if loop is None:
+        raise TypeError(
+            f"cannot make a shortly future from {_a(type(awaitable))} outside a running "
+            "asyncio loop: await it, or drive it without a loop with shortly.spawn()"
+        )
+    return _from_asyncio(asyncio.ensure_future(awaitable, loop=loop))
+
+
+def _from_deferred(deferred: Any) -> Future[Any]:
+    from twisted.internet import defer
+
+    target: Future[Any] = Future()
+
+    def succeeded(value: object) -> None:
+        target.try_set_result(value)
+
+    def failed(failure: Any) -> None:
+        if failure.check(defer.CancelledError):
+            target.cancel()
+        else:
+            fail(target, failure.value)
+        # Returning None consumes the failure: the shortly future now owns it, so
+        # Twisted must not log it as unhandled too.
+
+    def cancel_source(_msg: Any) -> None:
+        from twisted.python import threadable
+
+        if threadable.ioThread is None or threadable.isInIOThread():
+            deferred.cancel()
+        else:
+            from twisted.internet import reactor
+
+            reactor.callFromThread(deferred.cancel)
+
+    when_cancelled(target, cancel_source)
+    deferred.addCallbacks(succeeded, failed)
+    return target

@@ -1,0 +1,48 @@
+"""shortly.bench: timeit, Bench and Report (figures only, nothing timed here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shortly import bench
+
+
+def test_timeit_counts_calls_and_returns_the_last_result() -> None:
+    calls: list[int] = []
+    b = bench.timeit(lambda x: calls.append(x) or len(calls), 3, 7)
+    assert b.times == 3 and calls == [7, 7, 7] and b.result == 3
+    assert b.taken >= 0 and b.mean == b.taken / 3
+
+
+@pytest.mark.parametrize(
+    ("fn", "times", "error"), [(3, 1, TypeError), (len, "2", TypeError), (len, -1, ValueError)]
+)
+def test_timeit_rejects_bad_input(fn: object, times: object, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        bench.timeit(fn, times)  # type: ignore[arg-type]
+
+
+def test_report_compares_and_writes(tmp_path: Path) -> None:
+    bench_file = tmp_path / "bench_demo.py"
+    bench_file.write_text(
+        "def run(report):\n"
+        "    report.compare('demo', {'a': lambda: None, 'b': lambda: sum(range(50))},"
+        " per=1, baseline='a', target='b <= 100x a')\n"
+        "    report.record('mem', {'a': 10, 'b': 20}, unit='bytes', baseline='a')\n"
+    )
+    out = tmp_path / "results"
+    assert bench.main([str(bench_file), "--repeat", "1", "--out", str(out)]) == 0
+    data = json.loads((out / "latest.json").read_text())
+    titles = [s["title"] for s in data["scenarios"]]
+    assert titles == ["demo", "mem"]
+    assert data["scenarios"][1]["ratios"] == {"a": 1.0, "b": 2.0}
+    assert "| demo | a |" in (out / "latest.md").read_text()
+
+
+def test_unknown_baseline_rejected() -> None:
+    report = bench.Report(echo=False)
+    with pytest.raises(ValueError, match="baseline"):
+        report.compare("x", {"a": lambda: None}, baseline="nope")
