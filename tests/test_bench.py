@@ -40,6 +40,9 @@ def test_report_compares_and_writes(tmp_path: Path) -> None:
     assert titles == ["demo", "mem"]
     assert data["scenarios"][1]["ratios"] == {"a": 1.0, "b": 2.0}
     assert "| demo | a |" in (out / "latest.md").read_text()
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert pngs == ["demo.png", "mem.png"]
+    assert (out / "demo.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_unknown_baseline_rejected() -> None:

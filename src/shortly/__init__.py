@@ -21,6 +21,8 @@ from ._report import Unhandled, get_debug, set_debug, set_unhandled_handler
 # -- timers, workers, spawn (issue 4)
 # -- combinators (issue 5)
 # -- locks (issue 6)
+from ._lock import Lease, Lock, LockBackend, LockError, LockStatistics, LockTimeout
+from ._lock_local import LocalBackend
 
 __all__ = [
     "CancelledError",
@@ -38,6 +40,13 @@ __all__ = [
     # -- timers, workers, spawn (issue 4)
     # -- combinators (issue 5)
     # -- locks (issue 6)
+    "Lease",
+    "LocalBackend",
+    "Lock",
+    "LockBackend",
+    "LockError",
+    "LockStatistics",
+    "LockTimeout",
 ]
 
 __version__ = "0.1.0"

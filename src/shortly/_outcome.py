@@ -90,6 +90,9 @@ class Ok(Outcome[T_co]):
     def __repr__(self) -> str:
         return f"Ok({self.value!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Ok, (self.value,))
+
 
 class Err(Outcome[NoReturn]):
     """A computation that raised ``error``.

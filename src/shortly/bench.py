@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Bench", "Report", "Scenario", "main", "timeit"]
+__all__ = ["Bench", "Report", "Scenario", "main", "plot", "timeit"]
 
 
 @dataclass
@@ -215,6 +215,44 @@ def render_text(scenario: Scenario) -> str:
     return "\n".join(lines)
 
 
+def _slug(title: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")[:60]
+
+
+def plot(report: Report, out: Path) -> list[Path]:
+    """Draw one PNG bar chart per scenario (needs matplotlib, extra ``[bench]``).
+
+    Bars show the ratio to the scenario's baseline (or raw values without one), so
+    every chart reads the same way: shorter is cheaper. Returns the files written, or
+    nothing when matplotlib is not installed.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    written = []
+    for scenario in report.scenarios:
+        ratios = scenario.ratios()
+        shown = ratios or scenario.values
+        fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(shown)))
+        names = list(shown)
+        colors = ["#d9480f" if name.startswith("shortly") else "#868e96" for name in names]
+        ax.barh(names, [shown[n] for n in names], color=colors)
+        ax.invert_yaxis()
+        unit = f"x {scenario.baseline}" if ratios else scenario.unit
+        ax.set_xlabel(f"{unit} (lower is better)")
+        ax.set_title(scenario.title, fontsize=10)
+        fig.tight_layout()
+        path = out / f"{_slug(scenario.title)}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
 def _load(path: Path) -> Any:
     spec = importlib.util.spec_from_file_location(f"benchmarks.{path.stem}", path)
     if spec is None or spec.loader is None:
@@ -242,8 +280,10 @@ def main(argv: list[str] | None = None) -> int:
         _load(path).run(report)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(report.to_json(), indent=2) + "\n")
-    (args.out / "latest.md").write_text(report.to_markdown())
-    print(f"\nwrote {args.out / 'latest.json'} and {args.out / 'latest.md'}")
+    header = f"Measured {time.strftime('%Y-%m-%d')} on {machine()}.\n\n"
+    (args.out / "latest.md").write_text(header + report.to_markdown())
+    plots = plot(report, args.out)
+    print(f"\nwrote {args.out / 'latest.json'}, {args.out / 'latest.md'} and {len(plots)} plots")
     return 0
 
 

@@ -1,0 +1,495 @@
+"""The self-managing serial worker, and ``submit`` onto any executor.
+
+:class:`SerialExecutor` runs actions one at a time, in the order they were put, on a
+worker thread that exists only while there is work (quickrpc's ActionQueue, minus its
+stall after a raising action).
+
+Why no action is ever stranded. ``put`` appends to a deque and then, under the
+executor's lock, starts a worker if none is running. The worker pops without the lock
+(the deque is thread-safe) and, when it finds the deque empty, decides to exit *under
+the same lock*, re-checking the deque there. The two lock sections are ordered: if
+the worker's comes first it has marked itself gone and the put starts a new worker;
+if the put's comes first, its append happened before and the worker's re-check sees
+it. Either way somebody runs the action.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextvars
+import functools
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+from . import _report
+from ._cancel import depend
+from ._errors import DeadlockError
+from ._future import Future
+from ._timers import check_delay, later
+
+__all__ = ["ActionQueue", "SerialExecutor", "SerialStatistics", "submit"]
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+# (context, fn, args, future or None for a fire-and-forget action)
+_Item = tuple[contextvars.Context, Callable[..., Any], tuple[Any, ...], "Future[Any] | None"]
+
+_names_lock = threading.Lock()
+_names_used = 0
+
+# Idle workers (idle_timeout > 0) are told to go when the interpreter exits, so that a
+# finished program does not linger for idle_timeout seconds.
+_registry_lock = threading.Lock()
+_idle: set[SerialExecutor] = set()
+_exiting = False
+
+
+def _on_exit() -> None:
+    global _exiting
+    with _registry_lock:
+        _exiting = True
+        idle = list(_idle)
+    for executor in idle:
+        with executor._cond:
+            executor._cond.notify_all()
+
+
+_register_atexit = getattr(threading, "_register_atexit", None)
+if _register_atexit is not None:  # runs before non-daemon threads are joined
+    _register_atexit(_on_exit)
+
+
+def _failure(error: BaseException, fn: object) -> BaseException:
+    """``error`` as it may be set on a future (StopIteration cannot travel through await)."""
+    if isinstance(error, StopIteration):
+        wrapped = RuntimeError(f"{fn!r} raised StopIteration")
+        wrapped.__cause__ = error
+        return wrapped
+    return error
+
+
+@dataclass(frozen=True)
+class SerialStatistics:
+    """A snapshot of a :class:`SerialExecutor`, from its ``statistics()`` method.
+
+    Attributes:
+        queued: actions waiting to run (not counting the one running).
+        worker_alive: whether a worker thread exists right now.
+        threads_started: worker threads started so far (one per busy period).
+        shutdown: whether ``shutdown()`` was called.
+    """
+
+    queued: int
+    worker_alive: bool
+    threads_started: int
+    shutdown: bool
+
+
+class SerialExecutor(concurrent.futures.Executor):
+    """Runs actions one at a time, in order, on a thread that exists only while needed.
+
+    A :class:`concurrent.futures.Executor`: :meth:`submit` returns a
+    :class:`shortly.Future`, and :meth:`put` queues a fire-and-forget action. Actions
+    run first in, first out; a worker thread starts when work arrives and exits after
+    the queue has been empty for ``idle_timeout`` seconds (at once by default), to
+    start again on the next put. An action that raises fails its future (``submit``)
+    or is reported as an unhandled failure (``put``), and the queue goes on.
+
+    Each action runs in the :mod:`contextvars` context of the code that queued it. The
+    executor owns the futures it runs: an action that blocks on the future of an action
+    queued behind it raises :class:`~shortly.DeadlockError` instead of hanging.
+
+    Args:
+        name: the worker thread's name (default ``"SerialExecutor-N"``).
+        idle_timeout: seconds an idle worker waits for more work before exiting.
+
+    Raises:
+        TypeError: if ``name`` is not a str or ``idle_timeout`` not a number.
+        ValueError: if ``idle_timeout`` is negative or not finite.
+
+    >>> import shortly
+    >>> seen = []
+    >>> with shortly.SerialExecutor(name="log-writer") as queue:
+    ...     for word in ("one", "two", "three"):
+    ...         queue.put(seen.append, word)
+    ...     last = queue.submit(len, seen)
+    >>> seen, last.result()
+    (['one', 'two', 'three'], 3)
+    """
+
+    def __init__(self, name: str | None = None, *, idle_timeout: float = 0.0) -> None:
+        global _names_used
+        if name is None:
+            with _names_lock:
+                _names_used += 1
+                name = f"SerialExecutor-{_names_used}"
+        elif not isinstance(name, str):
+            raise TypeError(f"name must be a str or None, not {type(name).__name__}")
+        self._idle_timeout = check_delay(idle_timeout, "idle_timeout")
+        self._name = name
+        self._queue: deque[_Item] = deque()
+        self._lock = threading.Lock()
+        # Idle workers wait for work on it, shutdown(wait=True) for the worker to go.
+        self._cond = threading.Condition(self._lock)
+        self._thread: threading.Thread | None = None
+        self._waiting = False  # a worker sleeps in _cond waiting for work
+        self._shutdown = False
+        self._started = 0
+
+    @property
+    def name(self) -> str:
+        """The worker thread's name.
+
+        >>> import shortly
+        >>> shortly.SerialExecutor(name="db").name
+        'db'
+        """
+        return self._name
+
+    def __shortly_owner_thread__(self) -> threading.Thread | None:
+        return self._thread
+
+    def __repr__(self) -> str:
+        state = "shut down" if self._shutdown else "running" if self._thread else "idle"
+        return f"<{type(self).__name__} {self._name!r} {state} queued={len(self._queue)}>"
+
+    # -- queueing -------------------------------------------------------------------
+
+    def _enqueue(self, item: _Item) -> None:
+        lock = self._lock
+        lock.acquire()
+        try:
+            if self._shutdown:
+                raise RuntimeError(f"cannot queue work on {self!r}: it was shut down")
+            self._queue.append(item)
+            if self._thread is not None:
+                if self._waiting:
+                    self._cond.notify()
+                return
+            thread = self._thread = threading.Thread(target=self._work, name=self._name)
+            self._started += 1
+        finally:
+            lock.release()
+        # Started outside the lock: other producers keep appending meanwhile.
+        try:
+            thread.start()
+        except BaseException:
+            with lock:
+                self._thread = None
+                # This caller is told the put failed, so its action must not run.
+                # Earlier actions stay queued for the next put to start a worker.
+                self._queue.remove(item)
+            raise
+
+    def put(self, action: Callable[..., object], /, *args: Any) -> None:
+        """Queue ``action(*args)`` to run after everything queued before it.
+
+        Fire and forget: the return value is dropped, and an exception is reported
+        through :func:`shortly.set_unhandled_handler` (and logged) before the next
+        action runs. Use :meth:`submit` to get the outcome.
+
+        Raises:
+            TypeError: if ``action`` is not callable.
+            RuntimeError: if the executor was shut down.
+
+        >>> import shortly
+        >>> queue = shortly.ActionQueue()
+        >>> queue.put(print, "hello from the worker")
+        >>> queue.shutdown()
+        hello from the worker
+        """
+        if not callable(action):
+            raise TypeError(f"action must be callable, not {type(action).__name__}")
+        self._enqueue((contextvars.copy_context(), action, args, None))
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        """Queue ``fn(*args, **kwargs)``; return a future of its outcome.
+
+        Cancelling the future before the action starts skips the action.
+
+        Raises:
+            TypeError: if ``fn`` is not callable.
+            RuntimeError: if the executor was shut down.
+
+        >>> import shortly
+        >>> queue = shortly.SerialExecutor()
+        >>> queue.submit(pow, 2, 10).result(timeout=5)
+        1024
+        >>> queue.submit(int, "x").exception(timeout=5)
+        ValueError("invalid literal for int() with base 10: 'x'")
+        """
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, not {type(fn).__name__}")
+        future: Future[T] = Future()
+        # Set directly: the constructor's owner check is a costly runtime Protocol
+        # check, and this executor is owner-like by construction.
+        future._owner = self
+        call: Callable[..., T] = functools.partial(fn, **kwargs) if kwargs else fn
+        self._enqueue((contextvars.copy_context(), call, args, future))
+        return future
+
+    def map(
+        self,
+        fn: Callable[..., T],
+        *iterables: Iterable[Any],
+        timeout: float | None = None,
+        chunksize: int = 1,
+    ) -> Iterator[T]:
+        """Like the builtin ``map``, run in order on the worker; results as they come.
+
+        Every call is queued at once; iterating yields each result in order, raising
+        the first exception met (and cancelling the calls not yet started), or
+        ``TimeoutError`` if ``timeout`` seconds pass from this call. ``chunksize`` is
+        accepted for compatibility and ignored.
+
+        >>> import shortly
+        >>> with shortly.SerialExecutor() as queue:
+        ...     list(queue.map(pow, [2, 3], [5, 2]))
+        [32, 9]
+        """
+        return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
+
+    # -- the worker -------------------------------------------------------------------
+
+    def _work(self) -> None:
+        popleft = self._queue.popleft
+        report = _report.report
+        while True:
+            try:
+                ctx, fn, args, future = popleft()
+            except IndexError:
+                if self._idle_out():
+                    return
+                continue
+            try:
+                if future is None:
+                    ctx.run(fn, *args)
+                elif future.set_running_or_notify_cancel():
+                    try:
+                        value = ctx.run(fn, *args)
+                    except BaseException as error:
+                        future.try_set_exception(_failure(error, fn))
+                    else:
+                        future.try_set_result(value)
+            except BaseException as error:
+                # The queue must go on whatever an action (or a done-callback) raises.
+                report(error, f"an action on {self._name!r} raised", repr(fn))
+            # Hold on to nothing of a finished action while idle.
+            ctx = fn = args = future = value = None  # type: ignore[assignment]
+
+    def _idle_out(self) -> bool:
+        """The queue looked empty: wait up to idle_timeout for work; True means exit."""
+        with self._cond:
+            if self._queue:
+                return False
+            timeout = self._idle_timeout
+            if timeout and not self._shutdown and self._wait_for_work(timeout):
+                return False
+            self._thread = None
+            self._cond.notify_all()  # shutdown(wait=True) may be waiting for this
+            return True
+
+    def _wait_for_work(self, timeout: float) -> bool:
+        """Under the lock: sleep until work arrives (True) or timeout/shutdown/exit."""
+        with _registry_lock:
+            if _exiting:
+                return False
+            _idle.add(self)
+        self._waiting = True
+        try:
+            self._cond.wait_for(
+                lambda: self._queue or self._shutdown or _exiting, timeout=timeout
+            )
+        finally:
+            self._waiting = False
+            with _registry_lock:
+                _idle.discard(self)
+        return bool(self._queue)
+
+    # -- stopping -----------------------------------------------------------------------
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Refuse new work; with ``wait``, return once everything queued has run.
+
+        With ``cancel_futures``, actions not yet started are dropped and their futures
+        cancelled (the running one finishes). Calling it again is harmless.
+
+        Raises:
+            DeadlockError: if ``wait`` is true and this is called by one of this
+                executor's own actions, which would then wait for itself.
+
+        >>> import shortly
+        >>> queue = shortly.SerialExecutor()
+        >>> f = queue.submit(sum, [1, 2])
+        >>> queue.shutdown()
+        >>> f.result()
+        3
+        >>> queue.put(print)
+        Traceback (most recent call last):
+        ...
+        RuntimeError: cannot queue work on <SerialExecutor 'SerialExecutor-...' shut down queued=0>: it was shut down
+        """
+        with self._cond:
+            if wait and self._thread is threading.current_thread():
+                raise DeadlockError(
+                    f"{self!r}.shutdown(wait=True) was called by one of its own actions, "
+                    "which would wait for itself; use wait=False"
+                )
+            self._shutdown = True
+            dropped: list[_Item] = []
+            if cancel_futures:
+                # popleft, not a copy-and-clear: the worker pops concurrently, and each
+                # action must go to exactly one of us.
+                while True:
+                    try:
+                        dropped.append(self._queue.popleft())
+                    except IndexError:
+                        break
+            self._cond.notify_all()
+        for _ctx, _fn, _args, future in dropped:
+            if future is not None:
+                future.cancel("the executor was shut down")
+        if wait:
+            with self._cond:
+                self._cond.wait_for(lambda: self._thread is None)
+
+    def statistics(self) -> SerialStatistics:
+        """A snapshot: queued actions, whether a worker exists, threads started.
+
+        >>> import shortly
+        >>> shortly.SerialExecutor().statistics()
+        SerialStatistics(queued=0, worker_alive=False, threads_started=0, shutdown=False)
+        """
+        with self._lock:
+            return SerialStatistics(
+                len(self._queue), self._thread is not None, self._started, self._shutdown
+            )
+
+
+#: quickrpc's name for :class:`SerialExecutor`: ``ActionQueue().put(action)``.
+ActionQueue = SerialExecutor
+
+
+# -- submit onto any executor ---------------------------------------------------------
+
+_pool_lock = threading.Lock()
+_pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _shared_pool() -> concurrent.futures.ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="shortly-submit")
+        return _pool
+
+
+def _adopt(obj: Any) -> Future[Any]:
+    """A shortly future for what an executor's ``submit`` returned."""
+    if isinstance(obj, Future):
+        return obj
+    distributed = sys.modules.get("distributed")
+    if distributed is not None and isinstance(obj, distributed.Future):
+        from .contrib.dask import from_dask
+
+        return from_dask(obj)
+    from ._adapt import future_of
+
+    return future_of(obj)  # type: ignore[no-any-return]
+
+
+def _start(
+    executor: Any,
+    ctx: contextvars.Context,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Future[Any]:
+    if executor is None:
+        executor = _shared_pool()
+    if isinstance(executor, SerialExecutor):
+        return ctx.run(executor.submit, fn, *args, **kwargs)
+    if isinstance(executor, concurrent.futures.ThreadPoolExecutor):
+        # Threads of this process can run the caller's context; other executors
+        # (processes, clusters) cannot carry it.
+        return _adopt(executor.submit(ctx.run, fn, *args, **kwargs))
+    return _adopt(executor.submit(fn, *args, **kwargs))
+
+
+def submit(
+    fn: Callable[..., T],
+    /,
+    *args: Any,
+    executor: Any = None,
+    delay: float | None = None,
+    **kwargs: Any,
+) -> Future[T]:
+    """Run ``fn(*args, **kwargs)`` on ``executor``; return a shortly future of it.
+
+    ``executor`` may be any :class:`concurrent.futures.Executor`, or any object with a
+    ``submit`` returning something :func:`shortly.future_of` adapts (a dask
+    ``distributed.Client`` works). ``None`` means a shared thread pool created on first
+    use. On thread executors ``fn`` runs in this call's :mod:`contextvars` context.
+    With ``delay``, ``fn`` is submitted after that many seconds (the timer thread only
+    starts it); cancelling the future before then means it is never submitted.
+    Cancelling it later cancels the executor's future (if nothing else wants it).
+
+    ``executor`` and ``delay`` are this function's own keywords; to pass keywords of
+    those names to ``fn``, use :func:`functools.partial`.
+
+    Raises:
+        TypeError: if ``fn`` is not callable, ``executor`` has no ``submit``, or
+            ``delay`` is not a number.
+        ValueError: if ``delay`` is negative or not finite.
+        RuntimeError: if the executor was shut down (without ``delay``; with it,
+            the future fails with that error).
+
+    >>> import shortly
+    >>> shortly.submit(sum, [1, 2, 3]).result(timeout=5)
+    6
+    >>> shortly.submit(str.upper, "late", delay=0.01).result(timeout=5)
+    'LATE'
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, not {type(fn).__name__}")
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(
+            f"executor must be an Executor (an object with submit()) or None, "
+            f"not {type(executor).__name__}"
+        )
+    ctx = contextvars.copy_context()
+    if delay is None:
+        return _start(executor, ctx, fn, args, kwargs)
+    seconds = check_delay(delay, "delay")
+    out: Future[T] = Future()
+    timer = later(seconds)
+
+    def started(_: Future[None]) -> None:
+        # Runs on the timer thread, or here if the timer was cancelled already.
+        if out.done():
+            return
+        try:
+            inner = _start(executor, ctx, fn, args, kwargs)
+        except BaseException as error:
+            out.try_set_exception(_failure(error, fn))
+            return
+        depend(inner, out, lambda source: _copy_outcome(source, out))
+
+    depend(timer, out, started)
+    return out
+
+
+def _copy_outcome(source: Future[Any], target: Future[Any]) -> None:
+    """Settle ``target`` like ``source``; ``source``'s failure counts as seen only if passed on."""
+    if source.cancelled():
+        target.cancel(source._result)
+    elif source._exception is not None:
+        if target.try_set_exception(source._exception):
+            source._observe()
+    else:
+        target.try_set_result(source._result)
