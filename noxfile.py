@@ -1,4 +1,4 @@
-"""Run the test-suite on every supported Python found under pyenv."""
+"""Run the test-suite on every supported Python found under pyenv: ``make nox``."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ import os
 import nox
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-PYENV = os.path.expanduser("~/.pyenv/versions")
+
+# nox looks for pythonX.Y on PATH; pyenv keeps each version's binaries apart.
+_pyenv_bins = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin")))
+os.environ["PATH"] = os.pathsep.join([*_pyenv_bins, os.environ.get("PATH", "")])
 
 
-def _interpreter(version: str) -> str:
-    found = sorted(glob.glob(os.path.join(PYENV, f"{version}.*", "bin", "python3")))
-    return found[-1] if found else f"python{version}"
-
-
-@nox.session(python=[_interpreter(v) for v in PYTHONS])
+@nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
+    """The pytest suite (lint and type checks run once, in ``make test``)."""
     session.install("-e", ".[test]")
     session.run("pytest", "-q", *session.posargs)

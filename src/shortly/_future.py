@@ -4,12 +4,12 @@ The state machine is the stdlib's, kept in the same attributes so that
 ``concurrent.futures.wait``, ``as_completed``, ``asyncio.wrap_future`` and
 ``loop.run_in_executor`` accept a shortly future as one of their own::
 
-    PENDING --> RUNNING --> FINISHED (a result, or an exception)
-       \\           (set_running_or_notify_cancel)
-        +---------------> CANCELLED_AND_NOTIFIED   (cancel)
+    PENDING ----------------------------> FINISHED   set_result / set_exception
+       +------> RUNNING ----------------^              set_running_or_notify_cancel
+       +------> CANCELLED_AND_NOTIFIED                  cancel (not once RUNNING)
 
 Locking. Every check-then-act runs under a lock, never relying on the GIL. The lock is
-one of a fixed set of *stripes* chosen by the future's address, so a future costs no
+one of a fixed set of *stripes*, handed out in turn at creation, so a future costs no
 lock object of its own. A thread that blocks allocates a one-shot lock for that wait
 only; the stdlib's ``_condition`` is created on first use and shares one re-entrant
 lock, which keeps ``concurrent.futures.wait`` free of lock-ordering deadlocks.
@@ -428,7 +428,9 @@ class Future(PromiseMethods[T], _base.Future[T]):
                     waker.sleep(timeout)
         finally:
             with lock:
-                if waker in waiters:
+                # Re-read: stdlib use may have replaced the list while we slept.
+                waiters = self._wait_list
+                if waiters is not None and waker in waiters:
                     waiters.remove(waker)
         return self._state in _DONE
 

@@ -123,7 +123,16 @@ class Lease:
     >>> second.release()
     """
 
-    __slots__ = ("_backend", "_data", "_expires_at", "_name", "_state", "_task", "_thread", "_token")
+    __slots__ = (
+        "_backend",
+        "_data",
+        "_expires_at",
+        "_name",
+        "_state",
+        "_task",
+        "_thread",
+        "_token",
+    )
 
     def __init__(
         self,

@@ -244,7 +244,7 @@ class Timer(Future[T]):
         return True
 
 
-def _failure(error: BaseException, fn: object) -> BaseException:
+def settable(error: BaseException, fn: object) -> BaseException:
     """``error`` as it may be set on a future (StopIteration cannot travel through await)."""
     if isinstance(error, StopIteration):
         wrapped = RuntimeError(f"{fn!r} raised StopIteration")
@@ -264,7 +264,7 @@ def _call_later(
     try:
         value = ctx.run(fn, *args)
     except BaseException as error:
-        timer.try_set_exception(_failure(error, fn))
+        timer.try_set_exception(settable(error, fn))
     else:
         timer.try_set_result(value)
 
@@ -325,7 +325,7 @@ def sleep(seconds: float) -> Future[None]:
     return timer
 
 
-def _copy_outcome(source: Future[Any], target: Future[Any]) -> None:
+def copy_outcome(source: Future[Any], target: Future[Any]) -> None:
     """Settle ``target`` like ``source``; ``source``'s failure counts as seen only if passed on."""
     if source.cancelled():
         target.cancel(source._result)
@@ -371,7 +371,7 @@ def with_timeout(future: Future[T], seconds: float, *, cancel: bool = False) -> 
     # Armed before the dependency, so a future that settles in between disarms it.
     if not future.done():
         _scheduler.arm(out, delay, _time_out, (future, seconds, cancel))
-    depend(future, out, lambda source: _copy_outcome(source, out))
+    depend(future, out, lambda source: copy_outcome(source, out))
     return out
 
 
@@ -385,7 +385,7 @@ def _poll(
     try:
         value = ctx.run(predicate)
     except BaseException as error:
-        timer.try_set_exception(_failure(error, predicate))
+        timer.try_set_exception(settable(error, predicate))
         return
     if value:
         timer.try_set_result(value)

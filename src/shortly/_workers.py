@@ -16,6 +16,7 @@ it. Either way somebody runs the action.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import contextvars
 import functools
 import sys
@@ -29,7 +30,7 @@ from . import _report
 from ._cancel import depend
 from ._errors import DeadlockError
 from ._future import Future
-from ._timers import check_delay, later
+from ._timers import check_delay, copy_outcome, later, settable
 
 __all__ = ["ActionQueue", "SerialExecutor", "SerialStatistics", "submit"]
 
@@ -62,15 +63,6 @@ def _on_exit() -> None:
 _register_atexit = getattr(threading, "_register_atexit", None)
 if _register_atexit is not None:  # runs before non-daemon threads are joined
     _register_atexit(_on_exit)
-
-
-def _failure(error: BaseException, fn: object) -> BaseException:
-    """``error`` as it may be set on a future (StopIteration cannot travel through await)."""
-    if isinstance(error, StopIteration):
-        wrapped = RuntimeError(f"{fn!r} raised StopIteration")
-        wrapped.__cause__ = error
-        return wrapped
-    return error
 
 
 @dataclass(frozen=True)
@@ -179,11 +171,13 @@ class SerialExecutor(concurrent.futures.Executor):
         try:
             thread.start()
         except BaseException:
-            with lock:
+            with self._cond:
                 self._thread = None
                 # This caller is told the put failed, so its action must not run.
                 # Earlier actions stay queued for the next put to start a worker.
-                self._queue.remove(item)
+                with contextlib.suppress(ValueError):
+                    self._queue.remove(item)
+                self._cond.notify_all()
             raise
 
     def put(self, action: Callable[..., object], /, *args: Any) -> None:
@@ -263,6 +257,8 @@ class SerialExecutor(concurrent.futures.Executor):
             try:
                 ctx, fn, args, future = popleft()
             except IndexError:
+                # Hold on to nothing of the last action while idle.
+                ctx = fn = args = future = value = None  # type: ignore[assignment]
                 if self._idle_out():
                     return
                 continue
@@ -273,14 +269,12 @@ class SerialExecutor(concurrent.futures.Executor):
                     try:
                         value = ctx.run(fn, *args)
                     except BaseException as error:
-                        future.try_set_exception(_failure(error, fn))
+                        future.try_set_exception(settable(error, fn))
                     else:
                         future.try_set_result(value)
             except BaseException as error:
                 # The queue must go on whatever an action (or a done-callback) raises.
                 report(error, f"an action on {self._name!r} raised", repr(fn))
-            # Hold on to nothing of a finished action while idle.
-            ctx = fn = args = future = value = None  # type: ignore[assignment]
 
     def _idle_out(self) -> bool:
         """The queue looked empty: wait up to idle_timeout for work; True means exit."""
@@ -302,9 +296,7 @@ class SerialExecutor(concurrent.futures.Executor):
             _idle.add(self)
         self._waiting = True
         try:
-            self._cond.wait_for(
-                lambda: self._queue or self._shutdown or _exiting, timeout=timeout
-            )
+            self._cond.wait_for(lambda: self._queue or self._shutdown or _exiting, timeout=timeout)
         finally:
             self._waiting = False
             with _registry_lock:
@@ -476,20 +468,9 @@ def submit(
         try:
             inner = _start(executor, ctx, fn, args, kwargs)
         except BaseException as error:
-            out.try_set_exception(_failure(error, fn))
+            out.try_set_exception(settable(error, fn))
             return
-        depend(inner, out, lambda source: _copy_outcome(source, out))
+        depend(inner, out, lambda source: copy_outcome(source, out))
 
     depend(timer, out, started)
     return out
-
-
-def _copy_outcome(source: Future[Any], target: Future[Any]) -> None:
-    """Settle ``target`` like ``source``; ``source``'s failure counts as seen only if passed on."""
-    if source.cancelled():
-        target.cancel(source._result)
-    elif source._exception is not None:
-        if target.try_set_exception(source._exception):
-            source._observe()
-    else:
-        target.try_set_result(source._result)

@@ -1,0 +1,376 @@
+"""Chains: ``then``, ``catch``, ``finally_``, adoption of returned futures, ``shield``.
+
+Each link is a new future that depends on its parent (see :mod:`shortly._cancel`): a
+done-callback on the parent runs the link's handler and settles the child with what
+it returns or raises. This follows Promises/A+ 2.1 to 2.3, with shortly futures and
+everything :func:`~shortly.future_of` adapts in the role of thenables.
+
+Where and when handlers run:
+
+* A handler runs where ``add_done_callback`` callbacks run: in the thread that settles
+  the parent, right after it is settled; or, if the parent is settled already when
+  ``then`` is called, at once in the calling thread, before ``then`` returns.
+* Handlers attached to one future run in the order they were attached. A future
+  settled *by* a handler has its own handlers queued on the thread's trampoline and
+  run after the current ones (breadth first), so a chain of any length resolves with
+  a flat stack, whether it was built before or after its root settled.
+* ``executor=`` or ``loop=`` instead submits the handler to that executor or asyncio
+  loop when the parent settles.
+* The handler runs in the :mod:`contextvars` context current when ``then`` (or
+  ``catch`` or ``finally_``) was called.
+
+The one deliberate difference from Promises/A+ is 2.2.4: handlers of an already
+settled future run synchronously, as Twisted's ``Deferred`` does, rather than on a
+fresh stack later. There is no event loop to defer to in a plain thread, and a
+deferred hop would cost every link of every chain; the trampoline gives the stack
+safety 2.2.4 is there for.
+
+Failures and cancellation:
+
+* A failure is owned by exactly one future at a time. A link that passes a failure
+  on, or hands it to its ``on_error``, takes it over from its parent, so a failing
+  chain whose end nobody looks at is reported once, for its end, and a chain whose
+  end is observed reports nothing.
+* Cancelling a future cancels its links (downward), with the same message; their
+  ``on_result``/``on_error`` handlers do not run, ``finally_`` handlers do.
+  Cancelling a link cancels its parent only when every dependant of the parent has
+  been cancelled and nobody else waits on it (upward, Bluebird's rule).
+  :func:`shield` stops the upward direction.
+* A handler that raises ``CancelledError`` cancels its link rather than failing it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from concurrent.futures import _base
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._adapt import adapter_for, fail, future_of, when_cancelled
+from ._cancel import Dependant, depend
+from ._future import Future
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+__all__ = ["catch", "finally_", "follow", "resolve", "shield", "then"]
+
+T = TypeVar("T")
+
+_FINISHED = _base.FINISHED
+_copy_context = contextvars.copy_context
+
+# How a link hands its handler elsewhere: (context, handler, argument) -> a future of
+# the handler's return value.
+_Runner = Callable[[contextvars.Context, Callable[[Any], Any], Any], Future[Any]]
+
+
+def then(
+    parent: Future[Any],
+    on_result: Callable[[Any], Any] | None = None,
+    on_error: Callable[[BaseException], Any] | None = None,
+    *,
+    executor: Executor | None = None,
+    loop: Any = None,
+) -> Future[Any]:
+    """Chain handlers on ``parent``; the new future settles with what they produce.
+
+    ``on_result(value)`` runs if ``parent`` finishes, ``on_error(exception)`` if it
+    fails; a missing handler passes the outcome through. The handler's return value
+    resolves the new future; a returned shortly, stdlib or asyncio future, or anything
+    :func:`~shortly.future_of` adapts, is adopted (the new future settles as it does);
+    an exception the handler raises fails it. If ``parent`` is cancelled neither
+    handler runs and the new future is cancelled with the same message.
+
+    Handlers run where done-callbacks run: in the thread that settles ``parent``, or
+    at once if it is settled already (unlike Promises/A+ 2.2.4, as in Twisted), with
+    nested settlements queued on the thread's trampoline so any length of chain keeps
+    a flat stack. Handlers of one future run in the order they were attached. The
+    handler sees the :mod:`contextvars` context current when ``then`` was called.
+
+    Args:
+        parent: the future to chain on.
+        on_result: called with the value.
+        on_error: called with the exception.
+        executor: run the handler on this :class:`concurrent.futures.Executor`.
+        loop: run the handler on this asyncio event loop (from any thread).
+
+    Raises:
+        TypeError: if a handler is not callable or ``None``, if ``executor`` has no
+            ``submit`` method, or if ``loop`` is not an asyncio event loop.
+        ValueError: if both ``executor`` and ``loop`` are given.
+
+    >>> import shortly
+    >>> f = shortly.Future()
+    >>> g = f.then(lambda x: x + 1).then(lambda x: x * 10)
+    >>> f.set_result(1)
+    >>> g.result()
+    20
+    >>> shortly.Future.failed(KeyError("k")).then(None, lambda e: f"no {e}").result()
+    "no 'k'"
+    """
+    _check_handler(on_result, "on_result")
+    _check_handler(on_error, "on_error")
+    runner = None if executor is None and loop is None else _runner(executor, loop)
+    child: Future[Any] = Future()
+    depend(parent, child, partial(_react, child, on_result, on_error, None, _copy_context(), runner))
+    return child
+
+
+def catch(
+    parent: Future[Any], on_error: Callable[[BaseException], Any], *exception_types: type[BaseException]
+) -> Future[Any]:
+    """Handle a failure of ``parent`` whose exception is one of ``exception_types``.
+
+    With no types, every failure is handled. Other failures, and values, pass through
+    unchanged. ``on_error`` is treated exactly as in :func:`then`.
+
+    Raises:
+        TypeError: if ``on_error`` is not callable, or a type is not an exception class.
+
+    >>> import shortly
+    >>> f = shortly.Future.failed(KeyError("k"))
+    >>> f.catch(lambda e: "default", KeyError).result()
+    'default'
+    >>> f.catch(lambda e: "default", ValueError).exception()
+    KeyError('k')
+    """
+    _check_handler(on_error, "on_error")
+    if on_error is None:
+        raise TypeError("on_error must be callable, not NoneType")
+    for cls in exception_types:
+        if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+            raise TypeError(f"exception_types must be exception classes, not {cls!r}")
+    types = exception_types or None
+    child: Future[Any] = Future()
+    depend(parent, child, partial(_react, child, None, on_error, types, _copy_context(), None))
+    return child
+
+
+def finally_(parent: Future[T], fn: Callable[[], object]) -> Future[T]:
+    """Run ``fn()`` when ``parent`` settles, however it settles, then pass its outcome on.
+
+    ``fn`` also runs when ``parent`` is cancelled. If ``fn`` returns a future or
+    anything :func:`~shortly.future_of` adapts, the outcome is passed on once that
+    settles. If ``fn`` (or what it returned) fails, that failure wins, with the original
+    failure, if any, as its ``__context__`` (as in a Python ``finally`` block).
+
+    Raises:
+        TypeError: if ``fn`` is not callable.
+
+    >>> import shortly
+    >>> f = shortly.Future.failed(ValueError("boom"))
+    >>> f.finally_(lambda: print("cleanup")).exception()
+    cleanup
+    ValueError('boom')
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, not {type(fn).__name__}")
+    child: Future[T] = Future()
+    depend(parent, child, partial(_finally, child, fn, _copy_context()))
+    return child
+
+
+def shield(future: Future[T]) -> Future[T]:
+    """A future that settles as ``future`` does, but whose cancellation stays its own.
+
+    Cancelling the shield (or a task awaiting it) never cancels ``future``. A cancelled
+    shield stops counting as interested in ``future``, so other dependants losing
+    interest may still cancel it by the upward rule. Accepts anything
+    :func:`~shortly.future_of` adapts.
+
+    Raises:
+        TypeError: if ``future`` cannot be adapted.
+
+    >>> import shortly
+    >>> work = shortly.Future()
+    >>> guard = shortly.shield(work)
+    >>> guard.cancel()
+    True
+    >>> work.cancelled()
+    False
+    >>> work.set_result("done")
+    >>> shortly.shield(work).result()
+    'done'
+    """
+    source = future_of(future)
+    guard: Future[T] = Future()
+    dependant = Dependant(guard, partial(follow, guard))
+    source.add_done_callback(dependant)
+    # Leave nothing behind on a long-lived future for every shield given up.
+    when_cancelled(guard, lambda _msg: source.remove_done_callback(dependant))
+    return guard
+
+
+# -- settling a link ------------------------------------------------------------------
+
+
+def follow(target: Future[Any], source: Future[Any]) -> None:
+    """Settle ``target`` exactly as ``source`` (already done) settled.
+
+    A failure moves over to ``target``: ``source`` no longer reports it.
+    """
+    if source._state != _FINISHED:
+        target.cancel(source._result)
+        return
+    error = source._exception
+    if error is None:
+        target.try_set_result(source._result)
+    elif fail(target, error):
+        source._observe()
+
+
+def resolve(target: Future[Any], value: Any) -> None:
+    """Settle ``target`` with a handler's return value (Promises/A+ 2.3).
+
+    Futures and anything :func:`~shortly.future_of` adapts are adopted: ``target``
+    settles as they do, and their values are resolved in turn. Anything else is the
+    value.
+    """
+    if adapter_for(type(value)) is None:
+        target.try_set_result(value)
+        return
+    ok, source = _attempt(future_of, value)
+    if not ok:
+        fail(target, source)
+    elif source is target:
+        target.try_set_exception(TypeError("a handler returned the very future it settles"))
+    else:
+        depend(source, target, partial(_adopted, target))
+
+
+def _adopted(target: Future[Any], source: Future[Any]) -> None:
+    if source._state == _FINISHED and source._exception is None:
+        resolve(target, source._result)
+    else:
+        follow(target, source)
+
+
+def _attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    """``(True, fn(*args))``, or ``(False, exception)`` if it raised.
+
+    Catching in a frame of its own matters: the traceback keeps the catching frame
+    alive, and if that frame held the future being failed, the future would sit in a
+    reference cycle and its unhandled-failure report would wait for the garbage
+    collector instead of coming when it is dropped.
+    """
+    try:
+        return True, fn(*args)
+    except BaseException as error:
+        return False, error
+
+
+def _react(
+    child: Future[Any],
+    on_result: Callable[[Any], Any] | None,
+    on_error: Callable[[BaseException], Any] | None,
+    types: tuple[type[BaseException], ...] | None,
+    ctx: contextvars.Context,
+    runner: _Runner | None,
+    parent: Future[Any],
+) -> None:
+    """The done-callback of a ``then`` or ``catch`` link."""
+    if parent._state != _FINISHED:
+        child.cancel(parent._result)  # downward: the message travels
+        return
+    if child.cancelled():
+        return  # its consumer lost interest: skip the handler, leave the failure here
+    error = parent._exception
+    handler: Callable[[Any], Any] | None
+    if error is None:
+        handler, arg = on_result, parent._result
+        if handler is None:
+            child.try_set_result(arg)
+            return
+    else:
+        handler, arg = on_error, error
+        if handler is None or (types is not None and not isinstance(error, types)):
+            if fail(child, error):
+                parent._observe()
+            return
+        parent._observe()
+    if runner is None:
+        ok, value = _attempt(ctx.run, handler, arg)
+        if ok:
+            resolve(child, value)
+            return
+    else:
+        ok, value = _attempt(runner, ctx, handler, arg)
+        if ok:
+            depend(value, child, partial(_adopted, child))
+            return
+    fail(child, value)
+    if isinstance(value, (KeyboardInterrupt, SystemExit)):
+        raise value
+
+
+def _finally(
+    child: Future[Any], fn: Callable[[], object], ctx: contextvars.Context, parent: Future[Any]
+) -> None:
+    """The done-callback of a ``finally_`` link: runs even for a cancelled parent."""
+    ok, value = _attempt(ctx.run, fn)
+    if ok and value is not None and adapter_for(type(value)) is not None:
+        ok, value = _attempt(future_of, value)
+        if ok:
+            depend(value, child, partial(_cleaned_up, child, parent))
+            return
+    if ok:
+        follow(child, parent)
+    else:
+        _cleanup_failed(child, parent, value)
+
+
+def _cleaned_up(child: Future[Any], parent: Future[Any], cleanup: Future[Any]) -> None:
+    if cleanup._state != _FINISHED:
+        _cleanup_failed(child, parent, cleanup._cancelled_error())
+    elif cleanup._exception is None:
+        follow(child, parent)
+    else:
+        cleanup._observe()
+        _cleanup_failed(child, parent, cleanup._exception)
+
+
+def _cleanup_failed(child: Future[Any], parent: Future[Any], error: BaseException) -> None:
+    original = parent._exception if parent._state == _FINISHED else None
+    if original is not None and error.__context__ is None and error is not original:
+        error.__context__ = original  # what a failing Python ``finally:`` block records
+    if fail(child, error) and original is not None:
+        parent._observe()
+    if isinstance(error, (KeyboardInterrupt, SystemExit)):
+        raise error
+
+
+# -- validation -------------------------------------------------------------------------
+
+
+def _check_handler(handler: object, name: str) -> None:
+    if handler is not None and not callable(handler):
+        raise TypeError(f"{name} must be callable or None, not {type(handler).__name__}")
+
+
+def _runner(executor: Executor | None, loop: Any) -> _Runner:
+    if executor is not None and loop is not None:
+        raise ValueError("pass executor or loop, not both")
+    if executor is not None:
+        submit = getattr(executor, "submit", None)
+        if not callable(submit):
+            raise TypeError(
+                "executor must be a concurrent.futures.Executor (have a submit() method), "
+                f"not {type(executor).__name__}"
+            )
+
+        def on_executor(
+            ctx: contextvars.Context, handler: Callable[[Any], Any], arg: Any
+        ) -> Future[Any]:
+            return future_of(submit(ctx.run, handler, arg))
+
+        return on_executor
+    from . import _aio
+
+    _aio.check_loop(loop)
+
+    def on_loop(ctx: contextvars.Context, handler: Callable[[Any], Any], arg: Any) -> Future[Any]:
+        return _aio.call_in_loop(loop, ctx, handler, (arg,), {})
+
+    return on_loop
