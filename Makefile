@@ -34,6 +34,10 @@ pytest: $(STAMP) services
 
 test: lint typecheck pytest
 
+# Warnings are errors, so the docs cannot rot; their examples run in tests/test_docs.py.
+docs: $(STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 bench: $(STAMP)
 	$(PY) -m shortly.bench
 

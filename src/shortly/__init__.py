@@ -18,10 +18,24 @@ from ._future import Future
 from ._report import Unhandled, get_debug, set_debug, set_unhandled_handler
 
 # -- chains, awaiting, adapters (issue 3)
+from ._adapt import future_of, register_adapter
+from ._aio import in_loop, run_in_loop
+from ._chain import shield
+
 # -- timers, workers, spawn (issue 4)
+from ._spawn import spawn
+from ._timers import later, sleep, wait_until
+from ._workers import ActionQueue, SerialExecutor, submit
+
 # -- combinators (issue 5)
+from ._as_completed import as_completed
+from ._combine import AllFailed, all_of, any_of, race, settled
+from ._gather import gather
+from ._outcome import Err, Ok, Outcome
+
 # -- locks (issue 6)
-from ._lock import Lease, Lock, LockBackend, LockError, LockStatistics, LockTimeout
+from ._lock import Lock
+from ._lock_backend import Lease, LockBackend, LockError, LockStatistics, LockTimeout
 from ._lock_local import LocalBackend
 
 __all__ = [
@@ -37,8 +51,30 @@ __all__ = [
     "set_debug",
     "set_unhandled_handler",
     # -- chains, awaiting, adapters (issue 3)
+    "future_of",
+    "in_loop",
+    "register_adapter",
+    "run_in_loop",
+    "shield",
     # -- timers, workers, spawn (issue 4)
+    "ActionQueue",
+    "SerialExecutor",
+    "later",
+    "sleep",
+    "spawn",
+    "submit",
+    "wait_until",
     # -- combinators (issue 5)
+    "AllFailed",
+    "Err",
+    "Ok",
+    "Outcome",
+    "all_of",
+    "any_of",
+    "as_completed",
+    "gather",
+    "race",
+    "settled",
     # -- locks (issue 6)
     "Lease",
     "LocalBackend",

@@ -38,7 +38,7 @@ from ._cancel import Dependant
 from ._errors import CancelledError
 from ._future import Future
 
-__all__ = ["adapter_for", "fail", "future_of", "register_adapter", "when_cancelled"]
+__all__ = ["adapter_for", "cache", "fail", "future_of", "register_adapter", "when_cancelled"]
 
 T = TypeVar("T")
 
@@ -48,7 +48,8 @@ Adapter = Callable[[Any], "Future[Any]"]
 # can never store an answer computed from the old registry after the cache was cleared.
 _lock = threading.Lock()
 _registered: dict[type, Adapter] = {}
-_cache: dict[type, Adapter | None] = {}
+#: Adapter (or None, for plain values) per class; read without the lock on hot paths.
+cache: dict[type, Adapter | None] = {}
 _MISSING: Any = object()
 
 
@@ -140,16 +141,16 @@ def register_adapter(
         previous = _registered.pop(cls, None)
         if fn is not None:
             _registered[cls] = fn
-        _cache.clear()
+        cache.clear()
     return previous
 
 
 def adapter_for(cls: type) -> Adapter | None:
     """The adapter :func:`future_of` uses for instances of ``cls``, or None for values."""
-    adapter = _cache.get(cls, _MISSING)
+    adapter = cache.get(cls, _MISSING)
     if adapter is _MISSING:
         with _lock:
-            adapter = _cache[cls] = _classify(cls)
+            adapter = cache[cls] = _classify(cls)
     return adapter  # type: ignore[no-any-return]
 
 
@@ -163,7 +164,7 @@ def _classify(cls: type) -> Adapter | None:
     if callable(getattr(cls, "__shortly_future__", None)):
         return _from_protocol
     for base in cls.__mro__:
-        if (base.__module__, base.__qualname__) == ("twisted.internet.defer", "Deferred"):
+        if (base.__module__, base.__name__) == ("twisted.internet.defer", "Deferred"):
             return _from_deferred
     # asyncio.isfuture's test, made on the class so asyncio need not be imported.
     if getattr(cls, "_asyncio_future_blocking", None) is not None:
@@ -183,8 +184,8 @@ def _checked(fn: Adapter, cls: type) -> Adapter:
         future = fn(obj)
         if not isinstance(future, Future):
             raise TypeError(
-                f"the adapter registered for {cls.__qualname__} returned "
-                f"{type(future).__qualname__}, not a shortly.Future"
+                f"the adapter registered for {cls.__name__} returned "
+                f"{type(future).__name__}, not a shortly.Future"
             )
         return future
 
@@ -245,7 +246,7 @@ def future_of(obj: object, *, allow_values: bool = False) -> Future[Any]:
 
 
 def _a(cls: type) -> str:
-    name = cls.__qualname__
+    name = cls.__name__
     return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
 
 
@@ -257,8 +258,8 @@ def _from_protocol(obj: Any) -> Future[Any]:
     future = obj.__shortly_future__()
     if not isinstance(future, Future):
         raise TypeError(
-            f"{type(obj).__qualname__}.__shortly_future__() returned "
-            f"{type(future).__qualname__}, not a shortly.Future"
+            f"{type(obj).__name__}.__shortly_future__() returned "
+            f"{type(future).__name__}, not a shortly.Future"
         )
     return future
 
@@ -291,8 +292,8 @@ def _from_asyncio(source: Any) -> Future[Any]:
         if done.cancelled():
             try:
                 done.result()
-            except asyncio.CancelledError as error:  # the only way to read its message
-                target.cancel(error.args[0] if error.args else None)
+            except asyncio.CancelledError as cancelled:  # the only way to read its message
+                target.cancel(cancelled.args[0] if cancelled.args else None)
             return
         error = done.exception()  # also marks asyncio's "never retrieved" as handled
         if error is None:
@@ -322,10 +323,9 @@ def _from_asyncio(source: Any) -> Future[Any]:
 
 
 def _from_awaitable(awaitable: Any) -> Future[Any]:
-    import asyncio
-
-    loop = asyncio._get_running_loop()
-    if loop is None:
+    asyncio = sys.modules.get("asyncio")  # not imported: no loop can be running
+    loop = asyncio._get_running_loop() if asyncio is not None else None
+    if asyncio is None or loop is None:
         raise TypeError(
             f"cannot make a shortly future from {_a(type(awaitable))} outside a running "
             "asyncio loop: await it, or drive it without a loop with shortly.spawn()"
@@ -352,7 +352,8 @@ def _from_deferred(deferred: Any) -> Future[Any]:
     def cancel_source(_msg: Any) -> None:
         from twisted.python import threadable
 
-        if threadable.ioThread is None or threadable.isInIOThread():
+        io_thread: object = threadable.ioThread  # set once a reactor runs
+        if io_thread is None or threadable.isInIOThread():  # type: ignore[no-untyped-call]
             deferred.cancel()
         else:
             from twisted.internet import reactor

@@ -48,6 +48,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._adapt import adapter_for, fail, future_of, when_cancelled
+from ._adapt import cache as _adapters
 from ._cancel import Dependant, depend
 from ._future import Future
 
@@ -59,6 +60,8 @@ __all__ = ["catch", "finally_", "follow", "resolve", "shield", "then"]
 T = TypeVar("T")
 
 _FINISHED = _base.FINISHED
+_PENDING = _base.PENDING
+_UNKNOWN: Any = object()
 _copy_context = contextvars.copy_context
 
 # How a link hands its handler elsewhere: (context, handler, argument) -> a future of
@@ -114,12 +117,16 @@ def then(
     _check_handler(on_error, "on_error")
     runner = None if executor is None and loop is None else _runner(executor, loop)
     child: Future[Any] = Future()
-    depend(parent, child, partial(_react, child, on_result, on_error, None, _copy_context(), runner))
+    depend(
+        parent, child, partial(_react, child, on_result, on_error, None, _copy_context(), runner)
+    )
     return child
 
 
 def catch(
-    parent: Future[Any], on_error: Callable[[BaseException], Any], *exception_types: type[BaseException]
+    parent: Future[Any],
+    on_error: Callable[[BaseException], Any],
+    *exception_types: type[BaseException],
 ) -> Future[Any]:
     """Handle a failure of ``parent`` whose exception is one of ``exception_types``.
 
@@ -136,9 +143,8 @@ def catch(
     >>> f.catch(lambda e: "default", ValueError).exception()
     KeyError('k')
     """
-    _check_handler(on_error, "on_error")
-    if on_error is None:
-        raise TypeError("on_error must be callable, not NoneType")
+    if not callable(on_error):
+        raise TypeError(f"on_error must be callable, not {type(on_error).__name__}")
     for cls in exception_types:
         if not (isinstance(cls, type) and issubclass(cls, BaseException)):
             raise TypeError(f"exception_types must be exception classes, not {cls!r}")
@@ -228,12 +234,13 @@ def resolve(target: Future[Any], value: Any) -> None:
     settles as they do, and their values are resolved in turn. Anything else is the
     value.
     """
-    if adapter_for(type(value)) is None:
+    adapter = _adapters.get(type(value), _UNKNOWN)
+    if adapter is None or (adapter is _UNKNOWN and adapter_for(type(value)) is None):
         target.try_set_result(value)
         return
-    ok, source = _attempt(future_of, value)
-    if not ok:
-        fail(target, source)
+    source = _attempt(future_of, value)
+    if type(source) is _Raised:
+        fail(target, source.error)
     elif source is target:
         target.try_set_exception(TypeError("a handler returned the very future it settles"))
     else:
@@ -247,8 +254,17 @@ def _adopted(target: Future[Any], source: Future[Any]) -> None:
         follow(target, source)
 
 
-def _attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
-    """``(True, fn(*args))``, or ``(False, exception)`` if it raised.
+class _Raised:
+    """What :func:`_attempt` returns when the call raised."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _attempt(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, or a :class:`_Raised` holding what it raised.
 
     Catching in a frame of its own matters: the traceback keeps the catching frame
     alive, and if that frame held the future being failed, the future would sit in a
@@ -256,9 +272,17 @@ def _attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
     collector instead of coming when it is dropped.
     """
     try:
-        return True, fn(*args)
+        return fn(*args)
     except BaseException as error:
-        return False, error
+        return _Raised(error)
+
+
+def _call_in(ctx: contextvars.Context, handler: Callable[[Any], Any], arg: Any) -> Any:
+    """:func:`_attempt` for the hot path: ``handler(arg)`` run in ``ctx``."""
+    try:
+        return ctx.run(handler, arg)
+    except BaseException as error:
+        return _Raised(error)
 
 
 def _react(
@@ -274,8 +298,8 @@ def _react(
     if parent._state != _FINISHED:
         child.cancel(parent._result)  # downward: the message travels
         return
-    if child.cancelled():
-        return  # its consumer lost interest: skip the handler, leave the failure here
+    if child._state != _PENDING:
+        return  # cancelled: its consumer lost interest; skip the handler, leave the failure
     error = parent._exception
     handler: Callable[[Any], Any] | None
     if error is None:
@@ -290,35 +314,34 @@ def _react(
                 parent._observe()
             return
         parent._observe()
-    if runner is None:
-        ok, value = _attempt(ctx.run, handler, arg)
-        if ok:
-            resolve(child, value)
-            return
+    value = _call_in(ctx, handler, arg) if runner is None else _attempt(runner, ctx, handler, arg)
+    if type(value) is _Raised:
+        error = value.error
+        fail(child, error)
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise error
+    elif runner is not None:
+        depend(value, child, partial(_adopted, child))
+    elif _adapters.get(type(value), _UNKNOWN) is None:
+        child.try_set_result(value)  # the common case, without a call to resolve()
     else:
-        ok, value = _attempt(runner, ctx, handler, arg)
-        if ok:
-            depend(value, child, partial(_adopted, child))
-            return
-    fail(child, value)
-    if isinstance(value, (KeyboardInterrupt, SystemExit)):
-        raise value
+        resolve(child, value)
 
 
 def _finally(
     child: Future[Any], fn: Callable[[], object], ctx: contextvars.Context, parent: Future[Any]
 ) -> None:
     """The done-callback of a ``finally_`` link: runs even for a cancelled parent."""
-    ok, value = _attempt(ctx.run, fn)
-    if ok and value is not None and adapter_for(type(value)) is not None:
-        ok, value = _attempt(future_of, value)
-        if ok:
+    value = _attempt(ctx.run, fn)
+    if value is not None and type(value) is not _Raised and adapter_for(type(value)) is not None:
+        value = _attempt(future_of, value)
+        if type(value) is not _Raised:
             depend(value, child, partial(_cleaned_up, child, parent))
             return
-    if ok:
-        follow(child, parent)
+    if type(value) is _Raised:
+        _cleanup_failed(child, parent, value.error)
     else:
-        _cleanup_failed(child, parent, value)
+        follow(child, parent)
 
 
 def _cleaned_up(child: Future[Any], parent: Future[Any], cleanup: Future[Any]) -> None:

@@ -23,301 +23,35 @@ awaits it, so one backend serves threads, asyncio and trio alike.
 
 from __future__ import annotations
 
-import math
+import contextlib
 import threading
-import time
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 import sniffio
 
 from . import _report
-from ._errors import DeadlockError, Error, TimeoutError
+from ._errors import DeadlockError, TimeoutError
 from ._future import Future
+
+# Lock's vocabulary comes from the backend contract; re-exported for sibling modules.
+from ._lock_backend import (
+    RELEASED,
+    Lease,
+    LockBackend,
+    LockError,
+    LockStatistics,
+    LockTimeout,
+)
+from ._lock_backend import check_blocking as check_blocking
+from ._lock_backend import check_name as check_name
+from ._lock_backend import check_seconds as check_seconds
+from ._lock_local import LocalBackend
 
 if TYPE_CHECKING:
     from types import TracebackType
 
 __all__ = ["Lease", "Lock", "LockBackend", "LockError", "LockStatistics", "LockTimeout"]
-
-# Lease states; backends set them under their own lock.
-HELD = "held"
-RELEASED = "released"
-EXPIRED = "expired"
-
-
-class LockError(Error, RuntimeError):
-    """A lock operation is not allowed: not the holder, lease expired, lock lost.
-
-    Also a :class:`RuntimeError`, as the stdlib's ``release unlocked lock`` error is.
-
-    >>> import shortly
-    >>> try:
-    ...     shortly.Lock("doc-lockerror").release()
-    ... except shortly.LockError as e:
-    ...     print("refused")
-    refused
-    """
-
-
-class LockTimeout(LockError, TimeoutError):
-    """``with lock:`` or ``async with lock:`` could not acquire the lock in time.
-
-    A :class:`LockError` and a :class:`shortly.TimeoutError` (so also the builtin
-    :class:`TimeoutError`).
-
-    >>> import shortly
-    >>> lock = shortly.Lock("doc-locktimeout", blocking=False)
-    >>> lease = lock.acquire()
-    >>> try:
-    ...     with lock:
-    ...         pass
-    ... except TimeoutError as e:
-    ...     print(type(e).__name__)
-    LockTimeout
-    >>> lease.release()
-    """
-
-
-@dataclass(frozen=True)
-class LockStatistics:
-    """What a lock is doing right now (trio's ``Lock.statistics()``, for monitoring).
-
-    Attributes:
-        locked: whether anyone holds the lock.
-        holder_token: the fencing token of the holder's lease, or ``None``.
-        waiters: acquisitions waiting for it (in this process, for Redis).
-
-    >>> import shortly
-    >>> lock = shortly.Lock("doc-statistics")
-    >>> with lock:
-    ...     print(lock.statistics().locked, lock.statistics().waiters)
-    True 0
-    """
-
-    locked: bool
-    holder_token: int | None
-    waiters: int
-
-
-class Lease:
-    """One acquisition of a named lock: its fencing token, its expiry, its release.
-
-    Backends create leases; users get them from :meth:`Lock.acquire`. Whoever has the
-    lease may release or extend it, from any thread or task.
-
-    Attributes:
-        name: the lock's name.
-        token: the fencing token, larger than that of every earlier acquisition of
-            the name on this backend. Hand it to the storage you write to, so it can
-            refuse writes from a holder whose lease already ran out.
-        thread: the thread that acquired the lease.
-
-    >>> import shortly
-    >>> lock = shortly.Lock("doc-lease", lease=30)
-    >>> first = lock.acquire(); first.release()
-    >>> second = lock.acquire()
-    >>> second.token > first.token, second.expires_at is not None
-    (True, True)
-    >>> second.release()
-    """
-
-    __slots__ = (
-        "_backend",
-        "_data",
-        "_expires_at",
-        "_name",
-        "_state",
-        "_task",
-        "_thread",
-        "_token",
-    )
-
-    def __init__(
-        self,
-        backend: LockBackend,
-        name: str,
-        token: int,
-        expires_at: float | None,
-        *,
-        thread: threading.Thread,
-        task: object | None = None,
-        data: Any = None,
-    ) -> None:
-        self._backend = backend
-        self._name = name
-        self._token = token
-        self._expires_at = expires_at
-        self._thread = thread
-        self._task = task
-        # What the backend needs to recognise this lease (a timer, a Redis value).
-        self._data = data
-        self._state = HELD
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def token(self) -> int:
-        return self._token
-
-    @property
-    def thread(self) -> threading.Thread:
-        return self._thread
-
-    @property
-    def expires_at(self) -> float | None:
-        """When the lease runs out, on the :func:`time.monotonic` clock; ``None``: never.
-
-        For a remote backend this is the local, conservative estimate: the server's
-        countdown started no earlier than the request was sent.
-        """
-        return self._expires_at
-
-    def live(self) -> bool:
-        """Tell whether the lease is neither released nor past its expiry (local view).
-
-        >>> import shortly
-        >>> lease = shortly.Lock("doc-live").acquire()
-        >>> lease.live(), (lease.release(), lease.live())[1]
-        (True, False)
-        """
-        if self._state != HELD:
-            return False
-        expires_at = self._expires_at
-        return expires_at is None or time.monotonic() < expires_at
-
-    def release(self) -> None:
-        """Release the lock held by this lease.
-
-        Raises:
-            LockError: if the lease was already released, has expired, or the backend
-                lost it; nothing changes then.
-
-        >>> import shortly
-        >>> lock = shortly.Lock("doc-lease-release")
-        >>> lease = lock.acquire(); lease.release(); lock.locked()
-        False
-        """
-        self._backend.release(self)
-
-    def extend(self, seconds: float) -> None:
-        """Keep the lock for ``seconds`` from now (shorter or longer than before).
-
-        A holder that works longer than its lease renews it with this, well before
-        :attr:`expires_at`.
-
-        Raises:
-            TypeError: if ``seconds`` is not a number.
-            ValueError: if ``seconds`` is not positive.
-            LockError: if the lease was released, has expired, or the backend lost it.
-
-        >>> import shortly, time
-        >>> lease = shortly.Lock("doc-extend", lease=0.5).acquire()
-        >>> lease.extend(60)
-        >>> lease.expires_at > time.monotonic() + 30
-        True
-        >>> lease.release()
-        """
-        duration = check_seconds(seconds, "seconds", allow_none=False)
-        assert duration is not None
-        self._backend.extend(self, duration)
-
-    def __repr__(self) -> str:
-        state = self._state
-        if state == HELD and not self.live():
-            state = "past its expiry"
-        return f"<Lease {self._name!r} token={self._token} {state}>"
-
-
-@runtime_checkable
-class LockBackend(Protocol):
-    """Where named locks live: the contract :class:`Lock` relies on.
-
-    Every method is thread-safe. Tokens come from one source per backend that only
-    grows, so they grow per name too. A backend never calls user code while holding its
-    own lock, and resolves waiter futures outside it.
-
-    >>> import shortly
-    >>> isinstance(shortly.LocalBackend(), shortly.LockBackend)
-    True
-    """
-
-    def try_acquire(
-        self, name: str, lease: float | None, *, thread: threading.Thread, task: object | None
-    ) -> Lease | None:
-        """Take the lock now if it is free and nobody waits for it; else ``None``."""
-        ...
-
-    def enqueue(
-        self,
-        name: str,
-        lease: float | None,
-        waiter: Future[Lease],
-        *,
-        thread: threading.Thread,
-        task: object | None,
-    ) -> None:
-        """Queue ``waiter``: resolve it with a lease in FIFO turn, or fail it.
-
-        A waiter cancelled before its turn leaves the queue; one cancelled while its
-        lease was being handed over gets that lease released (``try_set_result`` says).
-        """
-        ...
-
-    def release(self, lease: Lease) -> None:
-        """Release ``lease`` and hand the lock to the next waiter; ``LockError`` if not held."""
-        ...
-
-    def extend(self, lease: Lease, seconds: float) -> None:
-        """Make ``lease`` run out ``seconds`` from now; ``LockError`` if not held."""
-        ...
-
-    def holder(self, name: str) -> Lease | None:
-        """The live lease on ``name`` held in this process, if this backend knows it."""
-        ...
-
-    def statistics(self, name: str) -> LockStatistics:
-        """Whether ``name`` is held, by which token, and how many wait here."""
-        ...
-
-
-def check_name(name: object) -> str:
-    """Return ``name`` if it is a non-empty str; raise naming the argument."""
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a non-empty str, not {type(name).__name__}")
-    if not name:
-        raise ValueError("name must be a non-empty str, not ''")
-    return name
-
-
-def check_seconds(value: object, name: str, *, allow_none: bool = True) -> float | None:
-    """A positive duration; infinity and (if allowed) ``None`` mean "never"."""
-    what = "a positive number of seconds" + (" or None" if allow_none else "")
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be {what}, not {type(value).__name__}")
-    if math.isnan(value) or value <= 0:
-        raise ValueError(f"{name} must be {what}, not {value!r}")
-    return None if math.isinf(value) else float(value)
-
-
-def check_blocking(value: object) -> float | None:
-    """How long to wait: ``None`` for ever, ``0.0`` not at all, else seconds."""
-    if value is True:
-        return None
-    if value is False:
-        return 0.0
-    what = "True, False or a number of seconds >= 0"
-    if not isinstance(value, (int, float)):
-        raise TypeError(f"blocking must be {what}, not {type(value).__name__}")
-    if math.isnan(value) or value < 0:
-        raise ValueError(f"blocking must be {what}, not {value!r}")
-    return None if math.isinf(value) else float(value)
-
 
 # The leases each thread or task acquired through which handle, newest last, so that
 # release() and __exit__ find their own acquisition even when others share the handle.
@@ -328,20 +62,32 @@ _acquired: ContextVar[tuple[_Entry, ...]] = ContextVar("shortly_lock_acquired", 
 
 
 def _remember(lock: Lock, lease: Lease, entered: bool) -> None:
-    # Plain acquisitions released elsewhere would pile up: drop the dead ones. `with`
-    # entries stay until their exit, which must say what became of its lease.
-    kept = tuple(e for e in _acquired.get() if e[2] or e[1].live())
-    _acquired.set((*kept, (lock, lease, entered)))
+    entries = _acquired.get()
+    if entries:
+        # Plain acquisitions released elsewhere would pile up: drop the dead ones.
+        # `with` entries stay until their exit, which must say what became of them.
+        entries = tuple([e for e in entries if e[2] or e[1].live()])
+    _acquired.set((*entries, (lock, lease, entered)))
+
+
+def _matches(entry: _Entry, lock: Lock, lease: Lease | None, entered: bool) -> bool:
+    held_by, held, via_with = entry
+    if lease is not None:
+        return held is lease
+    if held_by is not lock:
+        return False
+    # Skip plain acquisitions already released elsewhere (with Lease.release); one
+    # that ran out is found, so that its release can say so.
+    return via_with or (not entered and held._state != RELEASED)
 
 
 def _recall(lock: Lock, lease: Lease | None = None, *, entered: bool = False) -> Lease | None:
-    """Remove and return this context's newest entry for ``lock`` (or ``lease``)."""
+    """Remove and return this context's newest entry for ``lease``, or for ``lock``."""
     entries = _acquired.get()
     for i in range(len(entries) - 1, -1, -1):
-        held_by, held, via_with = entries[i]
-        if lease is held or (lease is None and held_by is lock and (via_with or not entered)):
+        if _matches(entries[i], lock, lease, entered):
             _acquired.set(entries[:i] + entries[i + 1 :])
-            return held
+            return entries[i][1]
     return None
 
 
@@ -398,19 +144,8 @@ def _abandon(waiter: Future[Lease]) -> None:
         _report.report(error, "releasing a lock nobody was waiting for any more", repr(lease))
 
 
-_default_backend: LockBackend | None = None
-_default_lock = threading.Lock()
-
-
-def default_backend() -> LockBackend:
-    """The process-wide :class:`~shortly.LocalBackend` that ``Lock(name)`` uses."""
-    global _default_backend
-    with _default_lock:
-        if _default_backend is None:
-            from ._lock_local import LocalBackend
-
-            _default_backend = LocalBackend()
-        return _default_backend
+# What Lock(name) uses without a backend: one per process, so names meet there.
+_default_backend = LocalBackend()
 
 
 class Lock:
@@ -461,17 +196,29 @@ class Lock:
         self._lease = check_seconds(lease, "lease")
         self._blocking = check_blocking(blocking)
         if backend is None:
-            backend = default_backend()
+            backend = _default_backend
         elif not isinstance(backend, LockBackend):
             raise TypeError(f"backend must be a LockBackend, not {type(backend).__name__}")
         self._backend: LockBackend = backend
 
     @property
     def name(self) -> str:
+        """The lock's name.
+
+        >>> import shortly
+        >>> shortly.Lock("doc-name").name
+        'doc-name'
+        """
         return self._name
 
     @property
     def backend(self) -> LockBackend:
+        """Where the lock lives.
+
+        >>> import shortly
+        >>> type(shortly.Lock("doc-backend").backend).__name__
+        'LocalBackend'
+        """
         return self._backend
 
     def _wait_time(self, blocking: bool | float | None) -> float | None:
@@ -643,10 +390,9 @@ class Lock:
             if wait is None:
                 await waiter
             else:
-                try:
+                # On time-out the waiter itself says below whether it was granted meanwhile.
+                with contextlib.suppress(TimeoutError):
                     await waiter.with_timeout(wait)
-                except TimeoutError:
-                    pass  # the waiter itself says below whether it was granted meanwhile
         except BaseException:
             _abandon(waiter)
             raise

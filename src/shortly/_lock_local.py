@@ -23,7 +23,7 @@ from collections import deque
 from functools import partial
 from typing import TYPE_CHECKING
 
-from ._lock import EXPIRED, RELEASED, Lease, LockError, LockStatistics
+from ._lock_backend import EXPIRED, RELEASED, Lease, LockError, LockStatistics
 from ._timers import later
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class _Name:
 
     def __init__(self, holder: Lease) -> None:
         self.holder = holder
-        self.waiters: deque[_Waiter] = deque()
+        self.waiters: deque[_Waiter] | None = None  # most locks never see a waiter
 
 
 # What to do once the backend's lock is released: cancel a lease's timer, deliver a
@@ -120,13 +120,14 @@ class LocalBackend:
         lease._state = how
         timer, lease._data = lease._data, None
         name = lease._name
-        state = self._names[name]
-        while state.waiters:
-            waiter = state.waiters.popleft()
+        waiters = self._names[name].waiters
+        while waiters:
+            waiter = waiters.popleft()
             if waiter.future.done():
                 continue  # cancelled; its withdrawal has not run yet
-            state.holder = self._grant_locked(name, waiter.lease, waiter.thread, waiter.task)
-            return timer, (waiter, state.holder)
+            holder = self._grant_locked(name, waiter.lease, waiter.thread, waiter.task)
+            self._names[name].holder = holder
+            return timer, (waiter, holder)
         del self._names[name]
         return timer, None
 
@@ -168,7 +169,7 @@ class LocalBackend:
             return
         with self._lock:
             state = self._names.get(name)
-            if state is not None and waiter in state.waiters:
+            if state is not None and state.waiters and waiter in state.waiters:
                 state.waiters.remove(waiter)
 
     def _own(self, lease: Lease) -> None:
@@ -182,15 +183,27 @@ class LocalBackend:
     def try_acquire(
         self, name: str, lease: float | None, *, thread: threading.Thread, task: object | None
     ) -> Lease | None:
-        """Take ``name`` if it is free; ``None`` if held (see :class:`~shortly.LockBackend`)."""
-        granted = None
+        """Take ``name`` if it is free; ``None`` if held (see :class:`~shortly.LockBackend`).
+
+        >>> import shortly, threading
+        >>> backend = shortly.LocalBackend()
+        >>> lease = backend.try_acquire("a", 5, thread=threading.current_thread(), task=None)
+        >>> lease.token, backend.statistics("a").locked
+        (1, True)
+        >>> lease.release()
+        """
         with self._lock:
-            state, after = self._current_locked(name)
-            if state is None:
+            if name not in self._names:  # the usual case, made short
                 granted = self._grant_locked(name, lease, thread, task)
                 self._names[name] = _Name(granted)
+                return granted
+            state, after = self._current_locked(name)
+            taken = None
+            if state is None:
+                taken = self._grant_locked(name, lease, thread, task)
+                self._names[name] = _Name(taken)
         self._finish(after)
-        return granted
+        return taken
 
     def enqueue(
         self,
@@ -201,7 +214,16 @@ class LocalBackend:
         thread: threading.Thread,
         task: object | None,
     ) -> None:
-        """Queue ``waiter`` for ``name`` (see :class:`~shortly.LockBackend`)."""
+        """Queue ``waiter`` for ``name`` (see :class:`~shortly.LockBackend`).
+
+        >>> import shortly, threading
+        >>> backend, me = shortly.LocalBackend(), threading.current_thread()
+        >>> waiter = shortly.Future()
+        >>> backend.enqueue("free", None, waiter, thread=me, task=None)
+        >>> waiter.done()  # a free lock is granted at once
+        True
+        >>> waiter.result().release()
+        """
         record = _Waiter(waiter, lease, thread, task)
         granted = None
         with self._lock:
@@ -212,6 +234,8 @@ class LocalBackend:
                 granted = self._grant_locked(name, lease, thread, task)
                 self._names[name] = _Name(granted)
             else:
+                if state.waiters is None:
+                    state.waiters = deque()
                 state.waiters.append(record)
         self._finish(after)
         if granted is not None:
@@ -243,6 +267,11 @@ class LocalBackend:
                 after, refusal = None, _refusal(lease)
             elif _lapsed(lease):
                 after, refusal = self._end_locked(lease, EXPIRED), _refusal(lease)
+            elif state.waiters is None and lease._data is None:
+                # The usual case, made short: nobody waits and no timer to cancel.
+                lease._state = RELEASED
+                del self._names[lease._name]
+                return
             else:
                 after, refusal = self._end_locked(lease, RELEASED), None
         self._finish(after)
@@ -250,10 +279,17 @@ class LocalBackend:
             raise LockError(refusal)
 
     def extend(self, lease: Lease, seconds: float) -> None:
-        """Make ``lease`` run out ``seconds`` from now.
+        """Make ``lease`` run out ``seconds`` from now (re-arming its timer).
 
         Raises:
             LockError: if ``lease`` is not the holder (released, or run out).
+
+        >>> import shortly, time
+        >>> lease = shortly.Lock("doc-local-extend", lease=1).acquire()
+        >>> lease.backend.extend(lease, 60)
+        >>> lease.expires_at > time.monotonic() + 30
+        True
+        >>> lease.release()
         """
         self._own(lease)
         old = None
@@ -275,12 +311,24 @@ class LocalBackend:
             raise LockError(refusal)
 
     def holder(self, name: str) -> Lease | None:
-        """The lease holding ``name`` now, if any."""
+        """The live lease holding ``name`` now, if any.
+
+        It changes nothing (a lease past its expiry is left to its timer): the deadlock
+        check calls it with the wait-for graph locked, where no future may be resolved.
+
+        >>> import shortly
+        >>> backend = shortly.LocalBackend()
+        >>> with shortly.Lock("a", backend=backend) as lease:
+        ...     backend.holder("a") is lease
+        True
+        >>> print(backend.holder("a"))
+        None
+        """
         with self._lock:
-            state, after = self._current_locked(name)
-            holder = None if state is None else state.holder
-        self._finish(after)
-        return holder
+            state = self._names.get(name)
+            if state is None or _lapsed(state.holder):
+                return None
+            return state.holder
 
     def statistics(self, name: str) -> LockStatistics:
         """Whether ``name`` is held, the holder's token, and how many wait for it.
@@ -290,14 +338,13 @@ class LocalBackend:
         LockStatistics(locked=False, holder_token=None, waiters=0)
         """
         with self._lock:
-            state, after = self._current_locked(name)
+            state = self._names.get(name)
             if state is None:
-                stats = LockStatistics(False, None, 0)
-            else:
-                waiting = sum(1 for w in state.waiters if not w.future.done())
-                stats = LockStatistics(True, state.holder._token, waiting)
-        self._finish(after)
-        return stats
+                return LockStatistics(False, None, 0)
+            waiting = sum(1 for w in state.waiters or () if not w.future.done())
+            if _lapsed(state.holder):
+                return LockStatistics(False, None, waiting)
+            return LockStatistics(True, state.holder._token, waiting)
 
     def __repr__(self) -> str:
         with self._lock:

@@ -32,10 +32,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar, overload
 
 from . import _report
+from ._adapt import fail
 from ._cancel import depend
+from ._chain import follow
 from ._errors import TimeoutError
 from ._future import Future
 
@@ -101,6 +104,8 @@ class _Scheduler:
 
         Nothing happens if ``timer`` is already done.
         """
+        if timer._scheduler is not self:
+            raise ValueError("a timer can only be armed on the scheduler it was made for")
         deadline = time.monotonic() + delay
         with self._cond:
             # Checked under this lock: a cancel settles the timer *before* it disarms
@@ -219,13 +224,14 @@ class Timer(Future[T]):
     (True, 'Timer')
     """
 
-    __slots__ = ("_action", "_args", "_entry")
+    __slots__ = ("_action", "_args", "_entry", "_scheduler")
 
-    def __init__(self) -> None:
+    def __init__(self, scheduler: _Scheduler | None = None) -> None:
         super().__init__()
+        self._scheduler = scheduler or _scheduler
         # The scheduler is trivially owner-like; passing it through __init__ would
         # pay a runtime Protocol check (microseconds) on every timer.
-        self._owner = _scheduler
+        self._owner = self._scheduler
         # Set and cleared under the scheduler's lock (see _Scheduler.arm).
         self._entry: list[Any] | None = None
         self._action: Callable[..., None] | None = None
@@ -234,23 +240,27 @@ class Timer(Future[T]):
     def _settle(self, result: Any, error: BaseException | None) -> bool:
         if not super()._settle(result, error):
             return False
-        _scheduler.disarm(self)
+        self._scheduler.disarm(self)
         return True
 
     def _cancel(self, msg: Any = None, only_if: Callable[[Future[T]], bool] | None = None) -> bool:
         if not super()._cancel(msg, only_if):
             return False
-        _scheduler.disarm(self)
+        self._scheduler.disarm(self)
         return True
 
 
-def settable(error: BaseException, fn: object) -> BaseException:
-    """``error`` as it may be set on a future (StopIteration cannot travel through await)."""
-    if isinstance(error, StopIteration):
-        wrapped = RuntimeError(f"{fn!r} raised StopIteration")
-        wrapped.__cause__ = error
-        return wrapped
-    return error
+def _attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    """``(True, fn(*args))``, or ``(False, exception)``.
+
+    Caught in a frame that does not hold the timer: a traceback keeps its frames
+    alive, and one holding the failed future would delay its unhandled-failure report
+    until the garbage collector finds the cycle.
+    """
+    try:
+        return True, fn(*args)
+    except BaseException as error:
+        return False, error
 
 
 def _call_later(
@@ -261,12 +271,11 @@ def _call_later(
             return
     except RuntimeError:
         return  # somebody settled it by hand between the pop and now
-    try:
-        value = ctx.run(fn, *args)
-    except BaseException as error:
-        timer.try_set_exception(settable(error, fn))
-    else:
+    ok, value = _attempt(ctx.run, fn, *args)
+    if ok:
         timer.try_set_result(value)
+    else:
+        fail(timer, value)
 
 
 @overload
@@ -325,17 +334,6 @@ def sleep(seconds: float) -> Future[None]:
     return timer
 
 
-def copy_outcome(source: Future[Any], target: Future[Any]) -> None:
-    """Settle ``target`` like ``source``; ``source``'s failure counts as seen only if passed on."""
-    if source.cancelled():
-        target.cancel(source._result)
-    elif source._exception is not None:
-        if target.try_set_exception(source._exception):
-            source._observe()
-    else:
-        target.try_set_result(source._result)
-
-
 def _time_out(timer: Timer[Any], source: Future[Any], seconds: float, cancel: bool) -> None:
     error = TimeoutError(f"{source!r} did not settle within {seconds} seconds")
     if timer.try_set_exception(error) and cancel:
@@ -371,7 +369,7 @@ def with_timeout(future: Future[T], seconds: float, *, cancel: bool = False) -> 
     # Armed before the dependency, so a future that settles in between disarms it.
     if not future.done():
         _scheduler.arm(out, delay, _time_out, (future, seconds, cancel))
-    depend(future, out, lambda source: copy_outcome(source, out))
+    depend(future, out, partial(follow, out))
     return out
 
 
@@ -382,10 +380,9 @@ def _poll(
     interval: float,
     deadline: float | None,
 ) -> None:
-    try:
-        value = ctx.run(predicate)
-    except BaseException as error:
-        timer.try_set_exception(settable(error, predicate))
+    ok, value = _attempt(ctx.run, predicate)
+    if not ok:
+        fail(timer, value)
         return
     if value:
         timer.try_set_result(value)
@@ -397,7 +394,7 @@ def _poll(
         )
         return
     step = interval if deadline is None else min(interval, deadline - now)
-    _scheduler.arm(timer, step, _poll, (ctx, predicate, interval, deadline))
+    timer._scheduler.arm(timer, step, _poll, (ctx, predicate, interval, deadline))
 
 
 def wait_until(

@@ -4,41 +4,48 @@
 worker thread that exists only while there is work (quickrpc's ActionQueue, minus its
 stall after a raising action).
 
-Why no action is ever stranded. ``put`` appends to a deque and then, under the
-executor's lock, starts a worker if none is running. The worker pops without the lock
-(the deque is thread-safe) and, when it finds the deque empty, decides to exit *under
-the same lock*, re-checking the deque there. The two lock sections are ordered: if
-the worker's comes first it has marked itself gone and the put starts a new worker;
-if the put's comes first, its append happened before and the worker's re-check sees
-it. Either way somebody runs the action.
+Why no action is ever stranded. Producers append to the queue under the executor's
+lock and, in the same critical section, start a worker if none is marked running. The
+worker takes the whole queue at once under that lock, and decides to exit under it
+too, marking itself gone only when it finds the queue empty. Every put is ordered
+before or after each of those decisions, so either the worker takes the action, or
+the put sees no worker and starts one. Taking everything at once keeps the worker's
+lock traffic at one acquisition per batch, not per action.
+
+Why it is cheap. A put is one lock round trip and one append. Each action is queued as
+two entries ``context, call`` of a flat list, so no tuple per action is kept alive
+for the garbage collector to scan while it waits; a caller with no context variables set
+(the common case) queues ``None`` and the worker runs the call in a fresh empty
+context, so no snapshot is kept either.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import contextvars
-import functools
 import sys
 import threading
-from collections import deque
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ParamSpec, TypeVar
 
 from . import _report
+from ._adapt import fail, future_of
 from ._cancel import depend
+from ._chain import follow
 from ._errors import DeadlockError
 from ._future import Future
-from ._timers import check_delay, copy_outcome, later, settable
+from ._timers import check_delay, later
 
 __all__ = ["ActionQueue", "SerialExecutor", "SerialStatistics", "submit"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
 
-# (context, fn, args, future or None for a fire-and-forget action)
-_Item = tuple[contextvars.Context, Callable[..., Any], tuple[Any, ...], "Future[Any] | None"]
+_copy_context = contextvars.copy_context
+_Context = contextvars.Context
 
 _names_lock = threading.Lock()
 _names_used = 0
@@ -65,12 +72,56 @@ if _register_atexit is not None:  # runs before non-daemon threads are joined
     _register_atexit(_on_exit)
 
 
+def _attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    """``(True, fn(*args))``, or ``(False, exception)``.
+
+    Caught in a frame that does not hold the future: a traceback keeps its frames
+    alive, and one holding the failed future would delay its unhandled-failure report
+    until the garbage collector finds the cycle.
+    """
+    try:
+        return True, fn(*args)
+    except BaseException as error:
+        return False, error
+
+
+class _Job:
+    """A submitted call: runs ``fn(*args)`` and settles ``future`` with the outcome."""
+
+    __slots__ = ("args", "fn", "future")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], future: Future[Any]):
+        self.fn = fn
+        self.args = args
+        self.future = future
+
+    def __call__(self) -> None:
+        future = self.future
+        if not future.set_running_or_notify_cancel():
+            return  # cancelled while queued
+        ok, value = _attempt(self.fn, *self.args)
+        if ok:
+            future.try_set_result(value)
+        else:
+            fail(future, value)
+
+    def __repr__(self) -> str:
+        return repr(self.fn)
+
+
+def _cancel_jobs(pairs: Iterable[Any]) -> None:
+    for item in pairs:
+        if isinstance(item, _Job):
+            item.future.cancel("the executor was shut down")
+
+
 @dataclass(frozen=True)
 class SerialStatistics:
     """A snapshot of a :class:`SerialExecutor`, from its ``statistics()`` method.
 
     Attributes:
-        queued: actions waiting to run (not counting the one running).
+        queued: actions queued and not yet taken by the worker (it takes everything
+            queued at once, then runs those actions in order).
         worker_alive: whether a worker thread exists right now.
         threads_started: worker threads started so far (one per busy period).
         shutdown: whether ``shutdown()`` was called.
@@ -88,13 +139,16 @@ class SerialExecutor(concurrent.futures.Executor):
     A :class:`concurrent.futures.Executor`: :meth:`submit` returns a
     :class:`shortly.Future`, and :meth:`put` queues a fire-and-forget action. Actions
     run first in, first out; a worker thread starts when work arrives and exits after
-    the queue has been empty for ``idle_timeout`` seconds (at once by default), to
-    start again on the next put. An action that raises fails its future (``submit``)
-    or is reported as an unhandled failure (``put``), and the queue goes on.
+    the queue has been empty for ``idle_timeout`` seconds (at once by default, after
+    giving producers one chance to run), to start again on the next put. An action
+    that raises fails its future (``submit``) or is reported as an unhandled failure
+    (``put``), and the queue goes on. The worker is not a daemon: work queued when the
+    program ends still runs, but an idle worker does not keep it waiting.
 
-    Each action runs in the :mod:`contextvars` context of the code that queued it. The
-    executor owns the futures it runs: an action that blocks on the future of an action
-    queued behind it raises :class:`~shortly.DeadlockError` instead of hanging.
+    Each action runs in the :mod:`contextvars` context of the code that queued it (a
+    copy: what it sets there is not seen by later actions). The executor owns the
+    futures it runs: an action that blocks on the future of an action queued behind it
+    raises :class:`~shortly.DeadlockError` instead of hanging.
 
     Args:
         name: the worker thread's name (default ``"SerialExecutor-N"``).
@@ -124,13 +178,16 @@ class SerialExecutor(concurrent.futures.Executor):
             raise TypeError(f"name must be a str or None, not {type(name).__name__}")
         self._idle_timeout = check_delay(idle_timeout, "idle_timeout")
         self._name = name
-        self._queue: deque[_Item] = deque()
+        # Everything below is guarded by _lock. The queue holds (context, call) pairs.
         self._lock = threading.Lock()
+        self._queue: list[Any] = []
         # Idle workers wait for work on it, shutdown(wait=True) for the worker to go.
         self._cond = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
-        self._waiting = False  # a worker sleeps in _cond waiting for work
+        self._waiting = False  # the worker sleeps in _cond, waiting for work
+        self._hot = False  # a worker exists, is not waiting, no shutdown: just append
         self._shutdown = False
+        self._discard = False  # shutdown(cancel_futures=True): drop the current batch
         self._started = 0
 
     @property
@@ -148,35 +205,36 @@ class SerialExecutor(concurrent.futures.Executor):
 
     def __repr__(self) -> str:
         state = "shut down" if self._shutdown else "running" if self._thread else "idle"
-        return f"<{type(self).__name__} {self._name!r} {state} queued={len(self._queue)}>"
+        return f"<{type(self).__name__} {self._name!r} {state} queued={len(self._queue) // 2}>"
 
     # -- queueing -------------------------------------------------------------------
 
-    def _enqueue(self, item: _Item) -> None:
-        lock = self._lock
-        lock.acquire()
-        try:
+    def _enqueue_slow(self, context: contextvars.Context | None, call: Callable[[], Any]) -> None:
+        with self._cond:
             if self._shutdown:
-                raise RuntimeError(f"cannot queue work on {self!r}: it was shut down")
-            self._queue.append(item)
+                raise RuntimeError(f"cannot queue work on {self._name!r}: it was shut down")
+            self._queue += context, call
             if self._thread is not None:
-                if self._waiting:
-                    self._cond.notify()
+                self._cond.notify()  # it is waiting for work: it was not hot
                 return
             thread = self._thread = threading.Thread(target=self._work, name=self._name)
+            self._hot = True
             self._started += 1
-        finally:
-            lock.release()
         # Started outside the lock: other producers keep appending meanwhile.
         try:
             thread.start()
         except BaseException:
             with self._cond:
                 self._thread = None
+                self._hot = False
                 # This caller is told the put failed, so its action must not run.
                 # Earlier actions stay queued for the next put to start a worker.
-                with contextlib.suppress(ValueError):
-                    self._queue.remove(item)
+                pairs = list(self._queue)
+                for i in range(len(pairs) - 1, 0, -2):
+                    if pairs[i] is call:
+                        del pairs[i - 1 : i + 1]
+                        break
+                self._queue = pairs
                 self._cond.notify_all()
             raise
 
@@ -192,14 +250,31 @@ class SerialExecutor(concurrent.futures.Executor):
             RuntimeError: if the executor was shut down.
 
         >>> import shortly
+        >>> lines = []
         >>> queue = shortly.ActionQueue()
-        >>> queue.put(print, "hello from the worker")
-        >>> queue.shutdown()
-        hello from the worker
+        >>> queue.put(lines.append, "hello from the worker")
+        >>> queue.shutdown()  # waits for the queue to drain
+        >>> lines
+        ['hello from the worker']
         """
         if not callable(action):
             raise TypeError(f"action must be callable, not {type(action).__name__}")
-        self._enqueue((contextvars.copy_context(), action, args, None))
+        if args:
+            action = partial(action, *args)
+        context = _copy_context() or None
+        # The fast path, inline: this is the hot spot of fire-and-forget producers.
+        lock = self._lock
+        lock.acquire()
+        try:
+            hot = self._hot
+            if hot:
+                queue = self._queue
+                queue.append(context)
+                queue.append(action)
+        finally:
+            lock.release()
+        if not hot:
+            self._enqueue_slow(context, action)
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Queue ``fn(*args, **kwargs)``; return a future of its outcome.
@@ -223,8 +298,20 @@ class SerialExecutor(concurrent.futures.Executor):
         # Set directly: the constructor's owner check is a costly runtime Protocol
         # check, and this executor is owner-like by construction.
         future._owner = self
-        call: Callable[..., T] = functools.partial(fn, **kwargs) if kwargs else fn
-        self._enqueue((contextvars.copy_context(), call, args, future))
+        job = _Job(partial(fn, **kwargs) if kwargs else fn, args, future)
+        context = _copy_context() or None
+        lock = self._lock
+        lock.acquire()
+        try:
+            hot = self._hot
+            if hot:
+                queue = self._queue
+                queue.append(context)
+                queue.append(job)
+        finally:
+            lock.release()
+        if not hot:
+            self._enqueue_slow(context, job)
         return future
 
     def map(
@@ -251,57 +338,74 @@ class SerialExecutor(concurrent.futures.Executor):
     # -- the worker -------------------------------------------------------------------
 
     def _work(self) -> None:
-        popleft = self._queue.popleft
         report = _report.report
+        # Actions queued without context variables share one blank context, renewed
+        # whenever one of them leaves a variable set in it, so none leaks to the next.
+        blank = _Context()
         while True:
-            try:
-                ctx, fn, args, future = popleft()
-            except IndexError:
-                # Hold on to nothing of the last action while idle.
-                ctx = fn = args = future = value = None  # type: ignore[assignment]
-                if self._idle_out():
-                    return
-                continue
-            try:
-                if future is None:
-                    ctx.run(fn, *args)
-                elif future.set_running_or_notify_cancel():
-                    try:
-                        value = ctx.run(fn, *args)
-                    except BaseException as error:
-                        future.try_set_exception(settable(error, fn))
+            batch = self._take()
+            if batch is None:
+                return
+            pairs = iter(batch)
+            for context, call in zip(pairs, pairs):  # noqa: B905 - pairs by construction
+                if self._discard:
+                    _cancel_jobs(pairs)
+                    _cancel_jobs((call,))
+                    break
+                try:
+                    if context is None:
+                        blank.run(call)
                     else:
-                        future.try_set_result(value)
-            except BaseException as error:
-                # The queue must go on whatever an action (or a done-callback) raises.
-                report(error, f"an action on {self._name!r} raised", repr(fn))
+                        context.run(call)
+                except BaseException as error:
+                    # The queue must go on whatever an action (or a callback) raises.
+                    report(error, f"an action on {self._name!r} raised", repr(call))
+                if blank:
+                    blank = _Context()
+            # Hold on to nothing of the last actions while idle.
+            batch = pairs = context = call = None  # type: ignore[assignment]
 
-    def _idle_out(self) -> bool:
-        """The queue looked empty: wait up to idle_timeout for work; True means exit."""
+    def _take(self) -> list[Any] | None:
+        """Everything queued, once there is some; None when the worker is to exit."""
         with self._cond:
-            if self._queue:
-                return False
-            timeout = self._idle_timeout
-            if timeout and not self._shutdown and self._wait_for_work(timeout):
-                return False
-            self._thread = None
-            self._cond.notify_all()  # shutdown(wait=True) may be waiting for this
-            return True
+            batch = self._queue
+            if batch:
+                self._queue = []
+                return batch
+        # Let a producer run before deciding. Under the GIL a producer in a tight loop
+        # gets no chance while this thread runs, so a worker deciding at once would
+        # find the queue empty and be restarted for nearly every action.
+        time.sleep(0)
+        with self._cond:
+            deadline = None
+            while not self._queue:
+                timeout = self._idle_timeout
+                if deadline is None:
+                    deadline = time.monotonic() + timeout
+                remaining = deadline - time.monotonic()
+                if self._shutdown or remaining <= 0 or not self._wait_for_work(remaining):
+                    self._thread = None
+                    self._hot = False
+                    self._cond.notify_all()  # shutdown(wait=True) may be waiting for this
+                    return None
+            batch = self._queue
+            self._queue = []
+            return batch
 
     def _wait_for_work(self, timeout: float) -> bool:
-        """Under the lock: sleep until work arrives (True) or timeout/shutdown/exit."""
+        """Under the lock: sleep up to ``timeout`` for work; False if exiting instead."""
         with _registry_lock:
             if _exiting:
                 return False
             _idle.add(self)
-        self._waiting = True
+        self._waiting, self._hot = True, False
         try:
-            self._cond.wait_for(lambda: self._queue or self._shutdown or _exiting, timeout=timeout)
+            self._cond.wait(timeout)
         finally:
-            self._waiting = False
+            self._waiting, self._hot = False, not self._shutdown
             with _registry_lock:
                 _idle.discard(self)
-        return bool(self._queue)
+        return not _exiting
 
     # -- stopping -----------------------------------------------------------------------
 
@@ -324,7 +428,7 @@ class SerialExecutor(concurrent.futures.Executor):
         >>> queue.put(print)
         Traceback (most recent call last):
         ...
-        RuntimeError: cannot queue work on <SerialExecutor 'SerialExecutor-...' shut down queued=0>: it was shut down
+        RuntimeError: cannot queue work on 'SerialExecutor-...': it was shut down
         """
         with self._cond:
             if wait and self._thread is threading.current_thread():
@@ -333,19 +437,14 @@ class SerialExecutor(concurrent.futures.Executor):
                     "which would wait for itself; use wait=False"
                 )
             self._shutdown = True
-            dropped: list[_Item] = []
+            self._hot = False
+            dropped: list[Any] = []
             if cancel_futures:
-                # popleft, not a copy-and-clear: the worker pops concurrently, and each
-                # action must go to exactly one of us.
-                while True:
-                    try:
-                        dropped.append(self._queue.popleft())
-                    except IndexError:
-                        break
+                dropped, self._queue = self._queue, dropped
+                # The worker drops what it has taken but not started, too.
+                self._discard = self._thread is not None
             self._cond.notify_all()
-        for _ctx, _fn, _args, future in dropped:
-            if future is not None:
-                future.cancel("the executor was shut down")
+        _cancel_jobs(dropped)
         if wait:
             with self._cond:
                 self._cond.wait_for(lambda: self._thread is None)
@@ -359,7 +458,7 @@ class SerialExecutor(concurrent.futures.Executor):
         """
         with self._lock:
             return SerialStatistics(
-                len(self._queue), self._thread is not None, self._started, self._shutdown
+                len(self._queue) // 2, self._thread is not None, self._started, self._shutdown
             )
 
 
@@ -390,9 +489,7 @@ def _adopt(obj: Any) -> Future[Any]:
         from .contrib.dask import from_dask
 
         return from_dask(obj)
-    from ._adapt import future_of
-
-    return future_of(obj)  # type: ignore[no-any-return]
+    return future_of(obj)
 
 
 def _start(
@@ -468,9 +565,9 @@ def submit(
         try:
             inner = _start(executor, ctx, fn, args, kwargs)
         except BaseException as error:
-            out.try_set_exception(settable(error, fn))
+            fail(out, error)
             return
-        depend(inner, out, lambda source: copy_outcome(source, out))
+        depend(inner, out, partial(follow, out))
 
     depend(timer, out, started)
     return out

@@ -1,0 +1,291 @@
+"""``spawn()``: drive coroutines and generators without an event loop.
+
+A spawned coroutine runs in the calling thread until it awaits a future that is not
+done yet; it is then parked on that future and resumed by the thread that settles it.
+No loop, no scheduler thread: the futures themselves carry the code along. Awaiting a
+future that is already done resumes at once, in a loop rather than by recursion, so
+any number of such awaits in a row keeps the stack flat.
+
+What the driver understands when the code yields (``await`` yields under the hood):
+
+* a shortly future (what ``await future`` yields under spawn: while the driver steps
+  the code, :mod:`sniffio` reports the library ``"shortly"``);
+* anything :func:`~shortly.future_of` adapts (stdlib and dask futures, Twisted
+  Deferreds, asyncio futures of a loop running elsewhere...);
+* a coroutine or generator object: it is spawned too, and awaited;
+* ``None`` (a bare ``yield``, as in ``asyncio.sleep(0)``): resume at once.
+
+A generator is resumed with the awaited value (``value = yield future``) or has the
+failure thrown in, which is how kaa's coroutines read. Anything else yielded is
+answered by throwing a ``TypeError`` into the code.
+
+Cancellation follows asyncio's ``Task``: ``cancel()`` on a parked task cancels the
+awaited future (by the upward rule: only if nobody else wants it) and throws
+:class:`~shortly.CancelledError` into the code at once, in the cancelling thread. Code
+that is running when ``cancel()`` comes gets it at its next await. The task ends
+cancelled if the code lets the error out (or returns after a request it could not
+yet receive); code that catches it and goes on keeps the task alive.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import types
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any, TypeVar, overload
+
+import sniffio
+
+from ._adapt import fail, future_of
+from ._cancel import Dependant, cancel_if_unwanted
+from ._errors import CancelledError
+from ._future import Future, lock_of
+
+__all__ = ["spawn"]
+
+T = TypeVar("T")
+
+_NO_REQUEST: Any = object()  # no cancel request pending (None is a valid message)
+
+
+class _Driver:
+    """The owner of a task's future: whichever thread steps the code right now.
+
+    A separate object, not the task itself, so that the task holds no reference to
+    itself and is freed (and reported, if it failed unobserved) as soon as dropped.
+    """
+
+    __slots__ = ("thread",)
+
+    def __init__(self) -> None:
+        self.thread: threading.Thread | None = None
+
+    def __shortly_owner_thread__(self) -> threading.Thread | None:
+        return self.thread
+
+
+def _advance(step: Callable[[Any], Any], value: Any) -> tuple[int, Any]:
+    """Step the code once: ``(0, yielded)``, ``(1, returned)`` or ``(2, raised)``.
+
+    Caught in a frame of its own that does not hold the task: a traceback keeps its
+    frames alive, and one holding the failed task would delay its report to the GC.
+    """
+    try:
+        return 0, step(value)
+    except StopIteration as stop:
+        return 1, stop.value
+    except BaseException as error:
+        return 2, error
+
+
+class Task(Future[T]):
+    """The future :func:`spawn` returns: it settles as the spawned code ends.
+
+    >>> import shortly
+    >>> async def answer():
+    ...     return 42
+    >>> task = shortly.spawn(answer())
+    >>> type(task).__name__, task.result()
+    ('Task', 42)
+    """
+
+    __slots__ = ("_code", "_driver", "_name", "_parked", "_request")
+
+    def __init__(self, code: Coroutine[Any, Any, T] | Generator[Any, Any, T]) -> None:
+        super().__init__()
+        # Set directly: the driver is owner-like by construction, and the
+        # constructor's runtime Protocol check costs microseconds.
+        self._owner = self._driver = _Driver()
+        self._driver.thread = threading.current_thread()  # spawn() steps it first
+        self._code: Any = code
+        self._name: str = getattr(code, "__qualname__", type(code).__qualname__)
+        # Under lock_of(self): the future the code is parked on, and the callback
+        # registered there; whoever takes it away resumes the code.
+        self._parked: tuple[Future[Any], Dependant] | None = None
+        self._request: Any = _NO_REQUEST
+
+    def _describe(self) -> str:
+        return f"{super()._describe()[:-1]} code={self._name}>"
+
+    # -- stepping -------------------------------------------------------------------
+
+    def _run(self, throw: bool, value: Any) -> None:
+        """Step the code until it parks or ends; this thread is its driver meanwhile."""
+        code = self._code
+        local = sniffio.thread_local
+        previous = local.name
+        local.name = "shortly"
+        try:
+            while True:
+                kind, payload = _advance(code.throw if throw else code.send, value)
+                if kind:
+                    self._end(kind == 2, payload)
+                    if isinstance(payload, (KeyboardInterrupt, SystemExit)):
+                        raise payload  # as asyncio does: the task fails, the thread hears
+                    return
+                next_input = self._next_input(payload)
+                if next_input is None:
+                    return  # parked
+                throw, value = next_input
+        finally:
+            local.name = previous
+
+    def _next_input(self, yielded: Any) -> tuple[bool, Any] | None:
+        """What to resume the code with at once, or None once it is parked."""
+        if yielded is None:
+            future = None
+        elif isinstance(yielded, Future):
+            future = yielded
+        else:
+            future, error = _future_for(yielded)
+            if error is not None:
+                return True, error
+        if future is self:
+            return True, RuntimeError("a spawned task cannot await its own future")
+        request = self._request
+        if request is not _NO_REQUEST:
+            return self._deliver(future)
+        if future is None:
+            return False, None
+        if future.done():
+            return _outcome(future)
+        dependant = Dependant(self, self._resume)
+        # Registered before being published as parked: if the future settles in
+        # between, the callback finds nothing to resume and the check below sees it
+        # done, so the code is never resumed twice nor nested in this frame.
+        future.add_done_callback(dependant)
+        with lock_of(self):
+            requested = self._request is not _NO_REQUEST
+            if not requested and not future.done():
+                self._parked = future, dependant
+                self._driver.thread = None
+                return None
+        if requested:
+            future.remove_done_callback(dependant)
+            return self._deliver(future)
+        return _outcome(future)
+
+    def _deliver(self, future: Future[Any] | None) -> tuple[bool, Any]:
+        """Hand the pending cancel request to the code, cancelling what it awaits.
+
+        Only the driving thread clears a request, so one seen pending is still there.
+        """
+        with lock_of(self):
+            msg, self._request = self._request, _NO_REQUEST
+        if future is not None:
+            cancel_if_unwanted(future, msg)
+        return True, CancelledError() if msg is None else CancelledError(msg)
+
+    def _resume(self, future: Future[Any]) -> None:
+        """Done-callback of the awaited future: resume the code in this thread."""
+        with lock_of(self):
+            parked = self._parked
+            if parked is None or parked[0] is not future:
+                return  # cancel() took over, or this is a stale registration
+            self._parked = None
+            self._driver.thread = threading.current_thread()
+        self._run(*_outcome(future))
+
+    def _end(self, raised: bool, payload: Any) -> None:
+        with lock_of(self):
+            self._code = None
+            self._driver.thread = None
+            msg, self._request = self._request, _NO_REQUEST
+        if raised:
+            fail(self, payload)
+        elif msg is not _NO_REQUEST:
+            Future._cancel(self, msg)  # asyncio's rule: the request still wins
+        else:
+            self.try_set_result(payload)
+
+    # -- cancelling -------------------------------------------------------------------
+
+    def _cancel(self, msg: Any = None, only_if: Callable[[Future[T]], bool] | None = None) -> bool:
+        with lock_of(self):
+            if self._code is None:
+                parked = None  # ended: a plain future from now on
+            elif only_if is not None and not only_if(self):
+                return False
+            else:
+                parked = self._parked
+                if parked is None:
+                    # Running (maybe in this very thread): it gets it at its next await.
+                    self._request = msg
+                    return False
+                self._parked = None
+                self._driver.thread = threading.current_thread()
+        if parked is None:
+            return super()._cancel(msg, only_if)
+        future, dependant = parked
+        future.remove_done_callback(dependant)
+        cancel_if_unwanted(future, msg)
+        self._run(True, CancelledError() if msg is None else CancelledError(msg))
+        return self.cancelled()
+
+
+def _outcome(future: Future[Any]) -> tuple[bool, Any]:
+    """How to resume code that awaited ``future`` (done): send its value or throw."""
+    if future.cancelled():
+        return True, future._cancelled_error()
+    error = future.exception()  # marks the failure as seen: the code gets it
+    if error is not None:
+        return True, error
+    return False, future._result
+
+
+def _future_for(obj: Any) -> tuple[Future[Any] | None, BaseException | None]:
+    if inspect.iscoroutine(obj) or isinstance(obj, types.GeneratorType):
+        return spawn(obj), None
+    try:
+        return future_of(obj), None
+    except TypeError as error:
+        problem = TypeError(
+            f"spawned code may only await futures (or what shortly.future_of adapts), "
+            f"coroutines and generators; it yielded {type(obj).__qualname__}"
+        )
+        problem.__cause__ = error
+        return None, problem
+
+
+@overload
+def spawn(code: Coroutine[Any, Any, T]) -> Future[T]: ...
+@overload
+def spawn(code: Generator[Any, Any, T]) -> Future[T]: ...
+def spawn(code: Any) -> Future[Any]:
+    """Run ``async def`` code, or a generator yielding futures, without an event loop.
+
+    The code starts at once in this thread and runs until it awaits a future that is
+    not done; from then on it is resumed by whichever thread settles what it awaits.
+    Its return value resolves the returned future, its exception fails it, and
+    ``cancel()`` throws :class:`~shortly.CancelledError` into it (see the module
+    notes). A generator receives awaited values from ``yield`` (kaa's style).
+
+    Raises:
+        TypeError: if ``code`` is not a coroutine or generator object (a coroutine
+            *function* must be called first: ``spawn(main())``).
+
+    >>> import shortly, threading
+    >>> async def add_later(a, b):
+    ...     x = await shortly.later(0.01, lambda: a)
+    ...     return x + b
+    >>> shortly.spawn(add_later(1, 2)).result(timeout=5)
+    3
+    >>> def old_style(future):
+    ...     value = yield future
+    ...     return value * 2
+    >>> f = shortly.Future()
+    >>> task = shortly.spawn(old_style(f))
+    >>> threading.Thread(target=f.set_result, args=(21,)).start()
+    >>> task.result(timeout=5)
+    42
+    """
+    if not (inspect.iscoroutine(code) or isinstance(code, types.GeneratorType)):
+        name = getattr(code, "__name__", None)
+        hint = f"; call it first: spawn({name}())" if callable(code) and name else ""
+        raise TypeError(
+            f"code must be a coroutine or generator object, not {type(code).__name__}{hint}"
+        )
+    task: Task[Any] = Task(code)
+    task._run(False, None)
+    return task

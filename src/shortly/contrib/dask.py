@@ -1,0 +1,209 @@
+"""dask.distributed futures as shortly futures, and back (extra ``[dask]``).
+
+Work goes to a cluster with :func:`submit` (or ``shortly.submit(fn, executor=client)``,
+which comes here); :func:`from_dask` turns any dask future into a shortly future, and
+:func:`to_dask` turns a shortly future into a dask future that other dask tasks may
+take as an argument. Importing this module registers :func:`from_dask` with
+:func:`shortly.register_adapter`, so ``future_of`` and chains use it too.
+
+Cancellation reaches the cluster: cancelling the shortly future (directly, or by the
+upward rule when all its dependants lose interest) cancels the dask future. The
+request is handed to the client's event loop, so ``cancel()`` never waits on the
+network and is safe from any thread, the loop's own included. A dask future cancelled
+on the cluster cancels its shortly future.
+
+How :func:`to_dask` works: it submits a small task that secedes from the worker's
+thread pool (taking no slot while it waits) and waits on a ``distributed.Variable``
+named after its key; when the shortly future settles, its outcome (value, exception or
+cancellation) is pickled into that variable, and the task returns the value or raises.
+This works with worker threads and worker processes alike; values and exceptions must
+be picklable, and cross the scheduler, so keep them small (``client.scatter`` large
+data and pass the dask future instead).
+"""
+
+# mypy: allow-untyped-calls
+# (distributed ships type hints, but leaves many of its functions unannotated)
+
+from __future__ import annotations
+
+import uuid
+from functools import partial
+from typing import Any
+
+import distributed
+from distributed.protocol import pickle as dask_pickle
+
+from .._adapt import fail, future_of, register_adapter, when_cancelled
+from .._cancel import Dependant
+from .._errors import CancelledError
+from .._future import Future
+
+__all__ = ["from_dask", "submit", "to_dask"]
+
+
+def _attempt(fn: Any, *args: Any) -> tuple[bool, Any]:
+    # Caught in a frame that does not hold the target future, so a traceback cannot
+    # tie the two in a cycle (which would delay the unhandled-failure report).
+    try:
+        return True, fn(*args)
+    except BaseException as error:
+        return False, error
+
+
+def _on_loop(client: distributed.Client, call: Any) -> None:
+    """Run ``call()`` (a coroutine function) on the client's event loop, later.
+
+    Never blocks, and unlike a sync call it may come from the loop's own thread. A
+    closed client has nothing left to tell, so the call is dropped.
+    """
+    loop = client.loop
+    if loop is not None:
+        loop.add_callback(call)
+
+
+def _cancel_remote(remote: distributed.Future[Any], msg: Any) -> None:
+    if remote.done():
+        return
+    client = remote.client
+    text = None if msg is None else str(msg)
+    _on_loop(
+        client, partial(client.cancel, [remote], asynchronous=True, reason="shortly", msg=text)
+    )
+
+
+def _copy(target: Future[Any], done: distributed.Future[Any]) -> None:
+    """Settle ``target`` as the finished dask future ``done`` (on dask's callback thread)."""
+    status = done.status
+    if status == "finished":
+        ok, value = _attempt(done.result)  # fetches the data
+        if ok:
+            target.try_set_result(value)
+        else:
+            fail(target, value)
+    elif status == "cancelled":
+        target.cancel(f"the dask future {done.key!r} was cancelled")
+    else:
+        ok, error = _attempt(done.exception)
+        if ok and error is None:
+            error = RuntimeError(f"the dask future {done.key!r} ended as {status!r}")
+        fail(target, error)
+
+
+def from_dask(future: distributed.Future[Any]) -> Future[Any]:
+    """A shortly future that settles as the dask ``future`` does.
+
+    The result is fetched from the cluster when the task finishes. Cancelling the
+    shortly future cancels the dask future; a dask future cancelled on the cluster
+    cancels the shortly future.
+
+    Raises:
+        TypeError: if ``future`` is not a ``distributed.Future``.
+
+    >>> from shortly.contrib.dask import from_dask
+    >>> from_dask("not a dask future")
+    Traceback (most recent call last):
+    ...
+    TypeError: future must be a distributed.Future, not str
+    """
+    if not isinstance(future, distributed.Future):
+        raise TypeError(f"future must be a distributed.Future, not {type(future).__name__}")
+    target: Future[Any] = Future()
+    when_cancelled(target, partial(_cancel_remote, future))
+    future.add_done_callback(partial(_copy, target))
+    return target
+
+
+def submit(
+    fn: Any, /, *args: Any, client: distributed.Client | None = None, **kwargs: Any
+) -> Future[Any]:
+    """Run ``fn(*args, **kwargs)`` on a dask cluster; return a shortly future of it.
+
+    ``client`` defaults to dask's current client. Keywords that ``Client.submit``
+    knows (``key``, ``pure``, ``workers``, ``resources``...) go to it; the rest go to
+    ``fn``. Remember dask's default ``pure=True``: the same call submitted twice is
+    computed once.
+
+    Raises:
+        ValueError: if ``client`` is None and there is no current dask client.
+
+    >>> import shortly.contrib.dask as shortly_dask
+    >>> from distributed import Client, LocalCluster
+    >>> with LocalCluster(processes=False, n_workers=1, dashboard_address=None) as cluster:
+    ...     with Client(cluster) as client:
+    ...         shortly_dask.submit(sum, [1, 2, 3], client=client).result(timeout=30)
+    6
+    """
+    if client is None:
+        client = distributed.default_client()
+    return from_dask(client.submit(fn, *args, **kwargs))
+
+
+# -- and back ------------------------------------------------------------------------
+
+
+def _wait_for_outcome(name: str) -> Any:
+    """The task behind :func:`to_dask`: runs on a worker, waits for the outcome."""
+    variable = distributed.Variable(name)
+    distributed.secede()
+    try:
+        payload = variable.get()
+    finally:
+        distributed.rejoin()
+    variable.delete()
+    kind, value = dask_pickle.loads(payload)
+    if kind == "ok":
+        return value
+    if kind == "cancelled":
+        raise CancelledError(value) if value is not None else CancelledError()
+    raise value
+
+
+def _pack(done: Future[Any]) -> bytes:
+    if done.cancelled():
+        outcome: tuple[str, Any] = ("cancelled", done._result)
+    else:
+        error = done.exception()
+        outcome = ("ok", done._result) if error is None else ("error", error)
+    try:
+        return bytes(dask_pickle.dumps(outcome))
+    except Exception as problem:
+        failure = RuntimeError(f"the outcome of a shortly future cannot be pickled: {problem}")
+        return bytes(dask_pickle.dumps(("error", failure)))
+
+
+def to_dask(future: Any, client: distributed.Client | None = None) -> distributed.Future[Any]:
+    """A dask future that finishes as ``future`` (anything ``future_of`` adapts) does.
+
+    Pass it to ``client.submit`` like any dask future. A failed or cancelled shortly
+    future makes the dask task fail with the same exception (or ``CancelledError``).
+    The dask future counts as a dependant of ``future``: once it is cancelled, it no
+    longer keeps ``future`` wanted under the upward rule.
+
+    Raises:
+        TypeError: if ``future`` cannot be adapted.
+        ValueError: if ``client`` is None and there is no current dask client.
+
+    >>> import shortly
+    >>> from shortly.contrib.dask import to_dask
+    >>> from distributed import Client, LocalCluster
+    >>> with LocalCluster(processes=False, n_workers=1, dashboard_address=None) as cluster:
+    ...     with Client(cluster) as client:
+    ...         later = shortly.later(0.01, lambda: 20)
+    ...         client.submit(lambda x: x + 1, to_dask(later)).result(timeout=30)
+    21
+    """
+    source = future_of(future)
+    if client is None:
+        client = distributed.default_client()
+    name = f"shortly-{uuid.uuid4().hex}"
+    remote = client.submit(_wait_for_outcome, name, key=name, pure=False)
+    variable = distributed.Variable(name, client=client)
+
+    def publish(done: Future[Any]) -> None:
+        _on_loop(client, partial(variable.set, _pack(done), asynchronous=True))
+
+    source.add_done_callback(Dependant(remote, publish))
+    return remote
+
+
+register_adapter(distributed.Future, from_dask)

@@ -1,0 +1,139 @@
+"""A real ``redis-server`` for the tests: loopback, a free port, no persistence.
+
+Import the fixtures into a test module (``from tests.redis_server import redis_server``).
+``redis_server`` is one server for the whole session; ``fresh_redis_server`` is a
+server of the test's own, for tests that stop and restart it.
+
+When ``redis-server`` is missing, tests that need it are skipped, except under
+``CI=true``, where they fail: CI must run them (``make services`` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+_START_TIMEOUT = 10.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _executable() -> str:
+    path = shutil.which("redis-server")
+    if path is None:
+        message = "redis-server is not installed (run `make services`)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; under CI=true the Redis tests must run")
+        pytest.skip(message)
+    return path
+
+
+class RedisServer:
+    """One ``redis-server`` process on 127.0.0.1 that can be stopped and restarted.
+
+    Restarting keeps the port and, without persistence, loses every key: what a
+    crashed server without persistence does to the locks it held.
+    """
+
+    def __init__(self, executable: str, directory: str) -> None:
+        self.executable = executable
+        self.directory = directory
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self, **kwargs: object) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, **kwargs)  # type: ignore[arg-type]
+
+    def start(self) -> None:
+        assert self.process is None, "already running"
+        # The port may be taken between choosing and binding it; try a few more.
+        for _ in range(5):
+            self.process = subprocess.Popen(
+                [
+                    self.executable,
+                    "--bind", "127.0.0.1",
+                    "--port", str(self.port),
+                    "--save", "",
+                    "--appendonly", "no",
+                    "--dir", self.directory,
+                    "--daemonize", "no",
+                    "--loglevel", "warning",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            if self._answers():
+                return
+            self.stop()
+            self.port = _free_port()
+        raise RuntimeError("redis-server did not start")
+
+    def _answers(self) -> bool:
+        """Wait until the server answers PING; False if it died or stayed silent."""
+        assert self.process is not None
+        probe = self.client(socket_timeout=1.0, socket_connect_timeout=1.0)
+        deadline = time.monotonic() + _START_TIMEOUT
+        try:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    return False
+                try:
+                    if probe.ping():
+                        return True
+                except redis.ConnectionError:
+                    time.sleep(0.01)  # an external process starting up: nothing to wait on
+            return False
+        finally:
+            probe.close()
+
+    def stop(self) -> None:
+        """Stop the server by its pid (SIGKILL: no goodbye, as in a crash) and reap it."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=_START_TIMEOUT)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+def _server() -> Iterator[RedisServer]:
+    executable = _executable()
+    with tempfile.TemporaryDirectory(prefix="shortly-redis-") as directory:
+        server = RedisServer(executable, directory)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server shared by the session's tests (each uses its own key prefix)."""
+    yield from _server()
+
+
+@pytest.fixture
+def fresh_redis_server() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, free to stop and restart."""
+    yield from _server()

@@ -1,0 +1,136 @@
+"""Stress: many producers on one SerialExecutor; no action lost, doubled or reordered.
+
+The dangerous moment is a worker deciding to exit because the queue looked empty
+while a producer is putting: the action must then be taken by that worker or by a
+new one, never left behind. The round tests make the worker go idle and exit many
+times, and give a stranded action no later put to rescue it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import shortly
+
+pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(60)]
+
+PRODUCERS = 8
+PER_PRODUCER = 50_000
+
+
+def run_producers(executor: shortly.SerialExecutor, per_producer: int) -> list[tuple[int, int]]:
+    ran: list[tuple[int, int]] = []  # appended by the worker only: one at a time
+    record = ran.append
+    barrier = threading.Barrier(PRODUCERS)
+
+    def produce(producer: int) -> None:
+        put = executor.put
+        barrier.wait()
+        for i in range(per_producer):
+            put(record, (producer, i))
+
+    threads = [threading.Thread(target=produce, args=(p,)) for p in range(PRODUCERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Whatever was queued has a worker to run it: shutdown only waits for that one.
+    executor.shutdown(wait=True)
+    return ran
+
+
+def check(ran: list[tuple[int, int]], per_producer: int) -> None:
+    assert len(ran) == PRODUCERS * per_producer, "an action was lost or ran twice"
+    by_producer: dict[int, list[int]] = {p: [] for p in range(PRODUCERS)}
+    for producer, i in ran:
+        by_producer[producer].append(i)
+    for producer, seen in by_producer.items():
+        assert seen == list(range(per_producer)), f"producer {producer}'s order was broken"
+
+
+def test_eight_producers_each_putting_fifty_thousand() -> None:
+    executor = shortly.SerialExecutor(name="stress")
+    check(run_producers(executor, PER_PRODUCER), PER_PRODUCER)
+
+
+def run_rounds(executor: shortly.SerialExecutor, rounds: int, per_round: int) -> None:
+    """Producers put a burst together, then all fall quiet until the round has run.
+
+    A stranded action would be rescued by the next put; here no put comes until
+    every action of the round has run, so a stranded one shows as a round that never
+    completes.
+    """
+    lock = threading.Lock()
+    count = 0
+    complete = threading.Event()
+    expected = PRODUCERS * per_round
+    ran: list[list[int]] = [[] for _ in range(PRODUCERS)]
+
+    def record(producer: int, i: int) -> None:
+        nonlocal count
+        ran[producer].append(i)
+        with lock:
+            count += 1
+            if count == expected:
+                complete.set()
+
+    start = threading.Barrier(PRODUCERS + 1)
+
+    def produce(producer: int) -> None:
+        put = executor.put
+        for r in range(rounds):
+            start.wait()
+            for i in range(r * per_round, (r + 1) * per_round):
+                put(record, producer, i)
+
+    threads = [threading.Thread(target=produce, args=(p,)) for p in range(PRODUCERS)]
+    for t in threads:
+        t.start()
+    for r in range(rounds):
+        with lock:
+            count = 0
+            complete.clear()
+        start.wait()
+        assert complete.wait(10), f"round {r}: an action was left in the queue with no worker"
+    for t in threads:
+        t.join()
+    executor.shutdown()
+    for producer, seen in enumerate(ran):
+        assert seen == list(range(rounds * per_round)), f"producer {producer}'s order broke"
+
+
+def test_quiet_spells_against_a_worker_that_keeps_exiting() -> None:
+    executor = shortly.SerialExecutor(name="stress-rounds")
+    run_rounds(executor, rounds=500, per_round=20)
+    # The worker went idle and exited between rounds, so the exit race was exercised.
+    assert executor.statistics().threads_started > 1
+
+
+def test_quiet_spells_with_an_idle_timeout() -> None:
+    executor = shortly.SerialExecutor(name="stress-rounds-idle", idle_timeout=0.0005)
+    run_rounds(executor, rounds=300, per_round=20)
+
+
+def test_submitters_get_every_result() -> None:
+    executor = shortly.SerialExecutor(name="stress-submit")
+    results: list[list[shortly.Future[int]]] = [[] for _ in range(PRODUCERS)]
+    barrier = threading.Barrier(PRODUCERS)
+
+    def produce(producer: int) -> None:
+        barrier.wait()
+        mine = results[producer]
+        for i in range(5_000):
+            mine.append(executor.submit(int.__add__, producer * 10_000, i))
+
+    threads = [threading.Thread(target=produce, args=(p,)) for p in range(PRODUCERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for producer, futures in enumerate(results):
+        assert [f.result(timeout=30) for f in futures] == [
+            producer * 10_000 + i for i in range(5_000)
+        ]
+    executor.shutdown()
