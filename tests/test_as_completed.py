@@ -92,7 +92,9 @@ def test_timeout_names_how_many_are_left_and_ends_the_iteration() -> None:
     fs: list[Future[int]] = [Future.resolved(0), Future(), Future()]
     it = as_completed(fs, timeout=0.05)
     assert next(it) is fs[0]
-    with pytest.raises(shortly.TimeoutError, match=r"2 \(of 3\) futures unfinished after 0.05") as e:
+    with pytest.raises(
+        shortly.TimeoutError, match=r"2 \(of 3\) futures unfinished after 0.05"
+    ) as e:
         next(it)
     assert isinstance(e.value, TimeoutError)
     assert isinstance(e.value, concurrent.futures.TimeoutError)
@@ -107,14 +109,30 @@ def test_a_zero_timeout_still_yields_what_is_finished() -> None:
 
 @pytest.mark.parametrize(
     ("timeout", "error", "message"),
-    [("1", TypeError, "timeout must be a number of seconds or None, not str"),
-     (float("nan"), ValueError, "timeout must not be NaN")],
+    [
+        ("1", TypeError, "timeout must be a number of seconds or None, not str"),
+        (float("nan"), ValueError, "timeout must not be NaN"),
+    ],
 )
 def test_a_bad_timeout_is_refused_at_the_call(timeout: Any, error: type, message: str) -> None:
     f: Future[int] = Future()
     with pytest.raises(error, match=message):
         as_completed([f], timeout=timeout)
     assert f._callbacks is None
+
+
+def test_an_unadaptable_item_leaves_the_inputs_before_it_unwanted() -> None:
+    async def job() -> int:
+        return 1
+
+    f: Future[int] = Future()
+    child = f.then(lambda x: x)
+    coro = job()
+    with pytest.raises(TypeError, match="spawn"):
+        as_completed([f, coro])
+    coro.close()
+    child.cancel()
+    assert f.cancelled()
 
 
 def test_close_ends_the_iteration_and_the_inputs_are_no_longer_wanted_by_it() -> None:

@@ -10,6 +10,7 @@ import sys
 import threading
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -602,3 +603,18 @@ def test_a_combinator_nested_in_another() -> None:
     c.set_result("c")
     assert nested.result() == ["b", "c"]
     assert a.cancelled()
+
+
+# -- types ----------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_the_documented_types_check_under_mypy_strict() -> None:
+    from mypy import api
+
+    here = Path(__file__).parent
+    config = here.parent / "pyproject.toml"
+    out, err, status = api.run(
+        ["--strict", "--config-file", str(config), str(here / "typing_combine.py")]
+    )
+    assert status == 0, out + err

@@ -30,9 +30,7 @@ from shortly import AllFailed, Err, Future, Ok
 
 pytestmark = pytest.mark.timeout(60)
 
-SETTINGS = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class Boom(Exception):
@@ -228,7 +226,9 @@ class Model:
 # -- running a scenario ---------------------------------------------------------------------
 
 
-def make_inputs(specs: list[Spec], errors: list[Boom]) -> tuple[list[Any], list[Future[Any] | None]]:
+def make_inputs(
+    specs: list[Spec], errors: list[Boom]
+) -> tuple[list[Any], list[Future[Any] | None]]:
     items: list[Any] = []
     futures: list[Future[Any] | None] = []
     for i, spec in enumerate(specs):
@@ -409,8 +409,11 @@ def test_settled_and_any_of_under_concurrent_settling(plans: list[str]) -> None:
         everything = shortly.all_of(futures, cancel_on_error=False)
         settle_all_at_once(futures, plans, errors)
         expected = [
-            ("ok", i * 10) if how == "ok" else ("err", errors[i]) if how == "err" else
-            ("cancelled", f"cancel {i}")
+            ("ok", i * 10)
+            if how == "ok"
+            else ("err", errors[i])
+            if how == "err"
+            else ("cancelled", f"cancel {i}")
             for i, how in enumerate(plans)
         ]
         for (kind, payload), got in zip(expected, outcomes.result(timeout=5), strict=True):
@@ -425,7 +428,9 @@ def test_settled_and_any_of_under_concurrent_settling(plans: list[str]) -> None:
             assert everything.wait(timeout=5)
             if not everything.cancelled():
                 assert everything.exception() in errors
-        assert not any(f.cancelled() for f, how in zip(futures, plans, strict=True) if how != "cancel")
+        assert not any(
+            f.cancelled() for f, how in zip(futures, plans, strict=True) if how != "cancel"
+        )
         del futures, outcomes, first, everything
     assert seen == []  # settled observed every failure
 

@@ -2,9 +2,9 @@
 
 One done-callback object serves every input: it puts the finished future on a
 ``queue.SimpleQueue``, which a thread iterating takes from (blocking in C, with a
-timeout), and wakes the one async waiter, if any, which a task iterating parks on (a
-shortly future, so asyncio and trio both await it without blocking their loop). So
-the per-input cost is a C ``put`` and an uncontended lock, with no object per input.
+timeout), and wakes the parked async iterations, if any: each parks on a shortly
+future, which asyncio and trio both await without blocking their loop. So the
+per-input cost is a C ``put`` and an uncontended lock, with no object per input.
 
 That callback is a :class:`~shortly._cancel.Dependant` standing for the iterator: while
 the iterator is open it wants its inputs (so Bluebird's upward rule does not cancel
@@ -45,7 +45,9 @@ class _Arrivals:
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.lock = threading.Lock()
-        self.waiters: list[Future[None]] = []  # parked async iterations
+        # Parked async iterations; a tuple, swapped whole, so waking one costs nothing
+        # when there are none.
+        self.waiters: tuple[Future[None], ...] = ()
         self.total = 0
         self.yielded = 0
         # Only ever goes from False to True, with a plain store: __del__ sets it, and a
@@ -54,16 +56,6 @@ class _Arrivals:
 
     def cancelled(self) -> bool:
         return self.closed
-
-    def arrive(self, future: Any) -> None:
-        self.queue.put(future)
-        waiters = None
-        with self.lock:
-            if self.waiters:
-                waiters, self.waiters = self.waiters, []
-        if waiters is not None:
-            for waiter in waiters:
-                waiter.try_set_result(None)
 
     def claim(self) -> bool:
         """Reserve one future to yield; False when there is nothing left to wait for."""
@@ -86,6 +78,25 @@ class _Arrivals:
         return TimeoutError(
             f"{left} (of {self.total}) futures unfinished after {self.timeout} seconds"
         )
+
+
+class _OnDone(Dependant):
+    """The done-callback every input shares: queue the future, wake parked tasks."""
+
+    __slots__ = ()
+
+    child: _Arrivals
+
+    def __call__(self, future: Any) -> None:
+        arrivals = self.child
+        arrivals.queue.put(future)
+        with arrivals.lock:
+            waiters, arrivals.waiters = arrivals.waiters, ()
+        for waiter in waiters:
+            waiter.try_set_result(None)
+
+    def __init__(self, arrivals: _Arrivals) -> None:
+        self.child = arrivals
 
 
 class AsCompleted(Generic[F]):
@@ -116,8 +127,11 @@ class AsCompleted(Generic[F]):
 
     def __next__(self) -> F:
         arrivals = self._arrivals
-        if not arrivals.claim():
-            raise StopIteration
+        with arrivals.lock:  # claim() inlined: this runs once per input
+            if arrivals.closed or arrivals.yielded == arrivals.total:
+                arrivals.closed = True
+                raise StopIteration
+            arrivals.yielded += 1
         pending = arrivals.queue
         try:
             if pending.empty():
@@ -151,7 +165,7 @@ class AsCompleted(Generic[F]):
                 with arrivals.lock:
                     parked = pending.empty()
                     if parked:
-                        arrivals.waiters.append(waiter)
+                        arrivals.waiters = (*arrivals.waiters, waiter)
                 if not parked:
                     continue  # something arrived meanwhile
                 deadline = arrivals.deadline
@@ -234,17 +248,20 @@ def as_completed(fs: Iterable[object], timeout: float | None = None) -> AsComple
     ['fast', 'slow']
     """
     arrivals = _Arrivals(check_timeout(timeout))
-    items: list[Any] = []
+    callback = _OnDone(arrivals)
     seen: set[int] = set()
-    for item in items_of(fs):
-        if isinstance(item, _base.Future):
-            if id(item) not in seen:
-                seen.add(id(item))
-                items.append(item)
-        else:
-            items.append(future_of(item, allow_values=True))
-    arrivals.total = len(items)
-    callback = Dependant(arrivals, arrivals.arrive)
-    for item in items:
-        item.add_done_callback(callback)
+    try:
+        for item in items_of(fs):
+            if isinstance(item, _base.Future):
+                key = id(item)
+                if key in seen:
+                    continue
+                seen.add(key)
+            else:
+                item = future_of(item, allow_values=True)
+            item.add_done_callback(callback)
+            arrivals.total += 1
+    except BaseException:
+        arrivals.closed = True  # the inputs registered so far are not wanted by anyone here
+        raise
     return AsCompleted(arrivals)

@@ -60,7 +60,7 @@ if sys.version_info >= (3, 11):
 else:
     from exceptiongroup import BaseExceptionGroup, ExceptionGroup
 
-__all__ = ["AllFailed", "FutureLike", "all_of", "any_of", "race", "settled"]
+__all__ = ["AllFailed", "all_of", "any_of", "race", "settled"]
 
 T = TypeVar("T")
 T1 = TypeVar("T1")
@@ -203,7 +203,11 @@ class _Combiner:
                 cancel_if_unwanted(f, msg)
 
     def _abandon(self, msg: Any) -> None:
-        """The combinator's own future was cancelled by its consumer."""
+        """The combinator's own future was cancelled by its consumer.
+
+        A cancel landing while an input is deciding counts as arriving just after the
+        decision, as a cancel of a settled future does: the decision's rules apply.
+        """
         with self.lock:
             if self.future is None:
                 return  # decided already: the deciding party handled the rest
@@ -253,7 +257,6 @@ class AllSlot(_Slot):
                 if values is None:
                     return  # decided already; a late value is not needed
                 values[self.index] = value
-                values.count(None)
                 combiner.remaining -= 1
                 if combiner.remaining:
                     return
@@ -423,12 +426,13 @@ def all_of(fs: Iterable[object], *, cancel_on_error: bool = True) -> Future[Any]
         cancel_on_error: whether a failure cancels the inputs still pending.
 
     Raises:
-        TypeError: if ``fs`` is not an iterable, or an item cannot be adapted (a
-            coroutine outside a running loop, for instance).
+        TypeError: if ``fs`` is not an iterable, an item cannot be adapted (a
+            coroutine outside a running loop, for instance) or ``cancel_on_error`` is
+            not a bool.
 
     >>> import shortly
     >>> a, b = shortly.Future(), shortly.Future()
-    >>> both = shortly.all_of((a, b))   # typed Future[tuple[int, str]] for mypy
+    >>> both = shortly.all_of((a, b))   # Future[tuple[int, str]] if a, b are typed so
     >>> b.set_result("two"); a.set_result(1)
     >>> both.result()
     (1, 'two')
@@ -469,7 +473,8 @@ def any_of(fs: Iterable[object], *, cancel_losers: bool = True) -> Future[Any]:
 
     Raises:
         ValueError: if ``fs`` is empty (no input could ever succeed).
-        TypeError: if ``fs`` is not an iterable, or an item cannot be adapted.
+        TypeError: if ``fs`` is not an iterable, an item cannot be adapted or
+            ``cancel_losers`` is not a bool.
 
     >>> import shortly
     >>> mirror1, mirror2 = shortly.Future(), shortly.Future()
@@ -503,7 +508,8 @@ def race(fs: Iterable[object], *, cancel_losers: bool = True) -> Future[Any]:
 
     Raises:
         ValueError: if ``fs`` is empty (nothing could ever settle it).
-        TypeError: if ``fs`` is not an iterable, or an item cannot be adapted.
+        TypeError: if ``fs`` is not an iterable, an item cannot be adapted or
+            ``cancel_losers`` is not a bool.
 
     >>> import shortly
     >>> work, deadline = shortly.Future(), shortly.Future()

@@ -89,7 +89,8 @@ def gather(obj: object, *, cancel_on_error: bool = True) -> Future[Any]:
 
     Raises:
         ValueError: if the structure contains itself.
-        TypeError: if a leaf cannot be adapted (a coroutine outside a running loop).
+        TypeError: if a leaf cannot be adapted (a coroutine outside a running loop) or
+            ``cancel_on_error`` is not a bool.
 
     >>> import shortly
     >>> user, posts = shortly.Future(), shortly.Future()

@@ -169,7 +169,8 @@ class Lock:
     Waiters get the lock in the order they asked for it (FIFO). The lock is not
     re-entrant: a thread that holds it and asks again, ready to wait for ever, gets
     :class:`~shortly.DeadlockError` at once, and so does a thread that would close a
-    cycle of threads each waiting for a lock the next one holds.
+    cycle of threads each waiting for a lock the next one holds. For these checks the
+    thread that acquired a lease without expiry is the one expected to release it.
 
     >>> import shortly
     >>> lock = shortly.Lock("doc-orders")

@@ -1,7 +1,8 @@
 """``spawn()``: drive coroutines and generators without an event loop.
 
 A spawned coroutine runs in the calling thread until it awaits a future that is not
-done yet; it is then parked on that future and resumed by the thread that settles it.
+done yet; it is then parked on that future and resumed by the thread that settles it,
+always in a copy of the spawner's :mod:`contextvars` context (as an asyncio task).
 No loop, no scheduler thread: the futures themselves carry the code along. Awaiting a
 future that is already done resumes at once, in a loop rather than by recursion, so
 any number of such awaits in a row keeps the stack flat.
@@ -29,6 +30,7 @@ yet receive); code that catches it and goes on keeps the task alive.
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import threading
 import types
@@ -65,14 +67,14 @@ class _Driver:
         return self.thread
 
 
-def _advance(step: Callable[[Any], Any], value: Any) -> tuple[int, Any]:
+def _advance(run: Callable[..., Any], step: Callable[[Any], Any], value: Any) -> tuple[int, Any]:
     """Step the code once: ``(0, yielded)``, ``(1, returned)`` or ``(2, raised)``.
 
     Caught in a frame of its own that does not hold the task: a traceback keeps its
     frames alive, and one holding the failed task would delay its report to the GC.
     """
     try:
-        return 0, step(value)
+        return 0, run(step, value)
     except StopIteration as stop:
         return 1, stop.value
     except BaseException as error:
@@ -90,7 +92,7 @@ class Task(Future[T]):
     ('Task', 42)
     """
 
-    __slots__ = ("_code", "_driver", "_name", "_parked", "_request")
+    __slots__ = ("_code", "_context", "_driver", "_name", "_parked", "_request")
 
     def __init__(self, code: Coroutine[Any, Any, T] | Generator[Any, Any, T]) -> None:
         super().__init__()
@@ -99,6 +101,9 @@ class Task(Future[T]):
         self._owner = self._driver = _Driver()
         self._driver.thread = threading.current_thread()  # spawn() steps it first
         self._code: Any = code
+        # Like an asyncio task, every step runs in a copy of the spawner's context,
+        # whichever thread resumes it.
+        self._context = contextvars.copy_context()
         self._name: str = getattr(code, "__qualname__", type(code).__qualname__)
         # Under lock_of(self): the future the code is parked on, and the callback
         # registered there; whoever takes it away resumes the code.
@@ -113,16 +118,20 @@ class Task(Future[T]):
     def _run(self, throw: bool, value: Any) -> None:
         """Step the code until it parks or ends; this thread is its driver meanwhile."""
         code = self._code
+        run = self._context.run
         local = sniffio.thread_local
         previous = local.name
         local.name = "shortly"
         try:
             while True:
-                kind, payload = _advance(code.throw if throw else code.send, value)
+                kind, payload = _advance(run, code.throw if throw else code.send, value)
                 if kind:
                     self._end(kind == 2, payload)
                     if isinstance(payload, (KeyboardInterrupt, SystemExit)):
-                        raise payload  # as asyncio does: the task fails, the thread hears
+                        # As asyncio does: the task fails, and this thread hears of it
+                        # (which counts as seeing the failure).
+                        self._observe()
+                        raise payload
                     return
                 next_input = self._next_input(payload)
                 if next_input is None:

@@ -53,6 +53,8 @@ _COMPACT_MIN = 64
 
 def check_delay(value: object, name: str) -> float:
     """Return ``value`` as seconds if it is a finite number >= 0; raise naming ``name``."""
+    if (type(value) is float or type(value) is int) and 0 <= value < math.inf:
+        return value  # the common case, in one test (NaN fails it too)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
     if not math.isfinite(value) or value < 0:
@@ -68,6 +70,10 @@ class TimerStatistics:
         armed: timers waiting to fire.
         dead_entries: cancelled entries not yet swept from the heap.
         thread_alive: whether the timer thread currently exists.
+
+    >>> from shortly import _timers
+    >>> _timers.TimerStatistics(armed=0, dead_entries=0, thread_alive=False).armed
+    0
     """
 
     armed: int
@@ -83,7 +89,9 @@ class _Scheduler:
     """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        # The lock alone on hot paths: Condition's own "with" is Python code.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._heap: list[list[Any]] = []  # [deadline, seq, timer or None when disarmed]
         self._seq = itertools.count()
         self._live = 0
@@ -106,13 +114,15 @@ class _Scheduler:
         """
         if timer._scheduler is not self:
             raise ValueError("a timer can only be armed on the scheduler it was made for")
-        deadline = time.monotonic() + delay
-        with self._cond:
+        entry = [time.monotonic() + delay, 0, timer]
+        lock = self._lock
+        lock.acquire()
+        try:
             # Checked under this lock: a cancel settles the timer *before* it disarms
             # it here, so either we see it done or its disarm sees this entry.
             if timer.done():
                 return
-            entry = [deadline, next(self._seq), timer]
+            entry[1] = next(self._seq)
             timer._entry, timer._action, timer._args = entry, action, args
             heapq.heappush(self._heap, entry)
             self._live += 1
@@ -127,11 +137,17 @@ class _Scheduler:
                     raise
             elif self._heap[0] is entry:
                 self._cond.notify()
+        finally:
+            lock.release()
 
     def disarm(self, timer: Timer[Any]) -> None:
         """Take ``timer`` out of the schedule if it is in it."""
-        with self._cond:
+        lock = self._lock
+        lock.acquire()
+        try:
             self._disarm_locked(timer)
+        finally:
+            lock.release()
 
     def _disarm_locked(self, timer: Timer[Any]) -> None:
         entry = timer._entry
@@ -177,7 +193,7 @@ class _Scheduler:
 
     def _run(self) -> None:
         while True:
-            with self._cond:
+            with self._lock:
                 due = self._next_due()
             if due is None:
                 return
@@ -195,7 +211,7 @@ class _Scheduler:
             del timer, action, args
 
     def statistics(self) -> TimerStatistics:
-        with self._cond:
+        with self._lock:
             return TimerStatistics(self._live, self._dead, self._thread is not None)
 
 
@@ -227,7 +243,7 @@ class Timer(Future[T]):
     __slots__ = ("_action", "_args", "_entry", "_scheduler")
 
     def __init__(self, scheduler: _Scheduler | None = None) -> None:
-        super().__init__()
+        Future.__init__(self)
         self._scheduler = scheduler or _scheduler
         # The scheduler is trivially owner-like; passing it through __init__ would
         # pay a runtime Protocol check (microseconds) on every timer.
@@ -237,25 +253,26 @@ class Timer(Future[T]):
         self._action: Callable[..., None] | None = None
         self._args: tuple[Any, ...] | None = None
 
+    # Future._x(self, ...) rather than super()._x(...): these run once per timer.
     def _settle(self, result: Any, error: BaseException | None) -> bool:
-        if not super()._settle(result, error):
+        if not Future._settle(self, result, error):
             return False
         self._scheduler.disarm(self)
         return True
 
     def _cancel(self, msg: Any = None, only_if: Callable[[Future[T]], bool] | None = None) -> bool:
-        if not super()._cancel(msg, only_if):
+        if not Future._cancel(self, msg, only_if):
             return False
         self._scheduler.disarm(self)
         return True
 
 
-def _attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
-    """``(True, fn(*args))``, or ``(False, exception)``.
+def attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    """``(True, fn(*args))``, or ``(False, exception)`` (for the modules running work).
 
-    Caught in a frame that does not hold the timer: a traceback keeps its frames
-    alive, and one holding the failed future would delay its unhandled-failure report
-    until the garbage collector finds the cycle.
+    Caught in a frame that does not hold the future to fail: a traceback keeps its
+    frames alive, and one holding the failed future would delay its unhandled-failure
+    report until the garbage collector finds the cycle.
     """
     try:
         return True, fn(*args)
@@ -271,7 +288,7 @@ def _call_later(
             return
     except RuntimeError:
         return  # somebody settled it by hand between the pop and now
-    ok, value = _attempt(ctx.run, fn, *args)
+    ok, value = attempt(ctx.run, fn, *args)
     if ok:
         timer.try_set_result(value)
     else:
@@ -380,7 +397,7 @@ def _poll(
     interval: float,
     deadline: float | None,
 ) -> None:
-    ok, value = _attempt(ctx.run, predicate)
+    ok, value = attempt(ctx.run, predicate)
     if not ok:
         fail(timer, value)
         return

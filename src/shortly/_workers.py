@@ -12,11 +12,12 @@ before or after each of those decisions, so either the worker takes the action, 
 the put sees no worker and starts one. Taking everything at once keeps the worker's
 lock traffic at one acquisition per batch, not per action.
 
-Why it is cheap. A put is one lock round trip and one append. Each action is queued as
-two entries ``context, call`` of a flat list, so no tuple per action is kept alive
-for the garbage collector to scan while it waits; a caller with no context variables set
-(the common case) queues ``None`` and the worker runs the call in a fresh empty
-context, so no snapshot is kept either.
+Why it is cheap. A put is one lock round trip and three appends: each action is queued
+as three entries ``context, call, future`` of a flat list (``future`` is None for a
+put), so no tuple or job object per action is kept alive for the garbage collector to
+scan while it waits. A caller with no context variables set (the common case) queues
+``None`` as its context and the worker runs the call in a blank context, so no
+snapshot is kept either.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from ._cancel import depend
 from ._chain import follow
 from ._errors import DeadlockError
 from ._future import Future
-from ._timers import check_delay, later
+from ._timers import attempt, check_delay, later
 
 __all__ = ["ActionQueue", "SerialExecutor", "SerialStatistics", "submit"]
 
@@ -72,47 +73,11 @@ if _register_atexit is not None:  # runs before non-daemon threads are joined
     _register_atexit(_on_exit)
 
 
-def _attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
-    """``(True, fn(*args))``, or ``(False, exception)``.
-
-    Caught in a frame that does not hold the future: a traceback keeps its frames
-    alive, and one holding the failed future would delay its unhandled-failure report
-    until the garbage collector finds the cycle.
-    """
-    try:
-        return True, fn(*args)
-    except BaseException as error:
-        return False, error
-
-
-class _Job:
-    """A submitted call: runs ``fn(*args)`` and settles ``future`` with the outcome."""
-
-    __slots__ = ("args", "fn", "future")
-
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], future: Future[Any]):
-        self.fn = fn
-        self.args = args
-        self.future = future
-
-    def __call__(self) -> None:
-        future = self.future
-        if not future.set_running_or_notify_cancel():
-            return  # cancelled while queued
-        ok, value = _attempt(self.fn, *self.args)
-        if ok:
-            future.try_set_result(value)
-        else:
-            fail(future, value)
-
-    def __repr__(self) -> str:
-        return repr(self.fn)
-
-
-def _cancel_jobs(pairs: Iterable[Any]) -> None:
-    for item in pairs:
-        if isinstance(item, _Job):
-            item.future.cancel("the executor was shut down")
+def _cancel_futures(triples: Iterable[Any]) -> None:
+    """Cancel the futures found in a run of ``context, call, future`` entries."""
+    for entry in triples:
+        if isinstance(entry, Future):
+            entry.cancel("the executor was shut down")
 
 
 @dataclass(frozen=True)
@@ -125,6 +90,13 @@ class SerialStatistics:
         worker_alive: whether a worker thread exists right now.
         threads_started: worker threads started so far (one per busy period).
         shutdown: whether ``shutdown()`` was called.
+
+    >>> import shortly
+    >>> queue = shortly.SerialExecutor()
+    >>> queue.submit(int).result()
+    0
+    >>> queue.statistics().threads_started
+    1
     """
 
     queued: int
@@ -178,7 +150,7 @@ class SerialExecutor(concurrent.futures.Executor):
             raise TypeError(f"name must be a str or None, not {type(name).__name__}")
         self._idle_timeout = check_delay(idle_timeout, "idle_timeout")
         self._name = name
-        # Everything below is guarded by _lock. The queue holds (context, call) pairs.
+        # Everything below is guarded by _lock. The queue holds context, call, future.
         self._lock = threading.Lock()
         self._queue: list[Any] = []
         # Idle workers wait for work on it, shutdown(wait=True) for the worker to go.
@@ -205,15 +177,20 @@ class SerialExecutor(concurrent.futures.Executor):
 
     def __repr__(self) -> str:
         state = "shut down" if self._shutdown else "running" if self._thread else "idle"
-        return f"<{type(self).__name__} {self._name!r} {state} queued={len(self._queue) // 2}>"
+        return f"<{type(self).__name__} {self._name!r} {state} queued={len(self._queue) // 3}>"
 
     # -- queueing -------------------------------------------------------------------
 
-    def _enqueue_slow(self, context: contextvars.Context | None, call: Callable[[], Any]) -> None:
+    def _enqueue_slow(
+        self,
+        context: contextvars.Context | None,
+        call: Callable[[], Any],
+        future: Future[Any] | None,
+    ) -> None:
         with self._cond:
             if self._shutdown:
                 raise RuntimeError(f"cannot queue work on {self._name!r}: it was shut down")
-            self._queue += context, call
+            self._queue += context, call, future
             if self._thread is not None:
                 self._cond.notify()  # it is waiting for work: it was not hot
                 return
@@ -229,12 +206,11 @@ class SerialExecutor(concurrent.futures.Executor):
                 self._hot = False
                 # This caller is told the put failed, so its action must not run.
                 # Earlier actions stay queued for the next put to start a worker.
-                pairs = list(self._queue)
-                for i in range(len(pairs) - 1, 0, -2):
-                    if pairs[i] is call:
-                        del pairs[i - 1 : i + 1]
+                entries = self._queue
+                for i in range(len(entries) - 2, 0, -3):
+                    if entries[i] is call:
+                        del entries[i - 1 : i + 2]
                         break
-                self._queue = pairs
                 self._cond.notify_all()
             raise
 
@@ -271,10 +247,11 @@ class SerialExecutor(concurrent.futures.Executor):
                 queue = self._queue
                 queue.append(context)
                 queue.append(action)
+                queue.append(None)
         finally:
             lock.release()
         if not hot:
-            self._enqueue_slow(context, action)
+            self._enqueue_slow(context, action, None)
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Queue ``fn(*args, **kwargs)``; return a future of its outcome.
@@ -298,7 +275,7 @@ class SerialExecutor(concurrent.futures.Executor):
         # Set directly: the constructor's owner check is a costly runtime Protocol
         # check, and this executor is owner-like by construction.
         future._owner = self
-        job = _Job(partial(fn, **kwargs) if kwargs else fn, args, future)
+        call = partial(fn, *args, **kwargs) if args or kwargs else fn
         context = _copy_context() or None
         lock = self._lock
         lock.acquire()
@@ -307,11 +284,12 @@ class SerialExecutor(concurrent.futures.Executor):
             if hot:
                 queue = self._queue
                 queue.append(context)
-                queue.append(job)
+                queue.append(call)
+                queue.append(future)
         finally:
             lock.release()
         if not hot:
-            self._enqueue_slow(context, job)
+            self._enqueue_slow(context, call, future)
         return future
 
     def map(
@@ -346,24 +324,29 @@ class SerialExecutor(concurrent.futures.Executor):
             batch = self._take()
             if batch is None:
                 return
-            pairs = iter(batch)
-            for context, call in zip(pairs, pairs):  # noqa: B905 - pairs by construction
+            entries = iter(batch)
+            # By construction the entries come in threes.
+            for context, call, future in zip(entries, entries, entries):  # noqa: B905
                 if self._discard:
-                    _cancel_jobs(pairs)
-                    _cancel_jobs((call,))
+                    _cancel_futures((future, *entries))
                     break
+                run = blank.run if context is None else context.run
                 try:
-                    if context is None:
-                        blank.run(call)
-                    else:
-                        context.run(call)
+                    if future is None:
+                        run(call)
+                    elif future.set_running_or_notify_cancel():
+                        ok, value = run(attempt, call)
+                        if ok:
+                            future.try_set_result(value)
+                        else:
+                            fail(future, value)
                 except BaseException as error:
                     # The queue must go on whatever an action (or a callback) raises.
                     report(error, f"an action on {self._name!r} raised", repr(call))
                 if blank:
                     blank = _Context()
             # Hold on to nothing of the last actions while idle.
-            batch = pairs = context = call = None  # type: ignore[assignment]
+            batch = entries = context = call = future = run = value = None  # type: ignore[assignment]
 
     def _take(self) -> list[Any] | None:
         """Everything queued, once there is some; None when the worker is to exit."""
@@ -379,24 +362,24 @@ class SerialExecutor(concurrent.futures.Executor):
         with self._cond:
             deadline = None
             while not self._queue:
-                timeout = self._idle_timeout
                 if deadline is None:
-                    deadline = time.monotonic() + timeout
+                    deadline = time.monotonic() + self._idle_timeout
                 remaining = deadline - time.monotonic()
-                if self._shutdown or remaining <= 0 or not self._wait_for_work(remaining):
+                if self._shutdown or _exiting or remaining <= 0:
                     self._thread = None
                     self._hot = False
                     self._cond.notify_all()  # shutdown(wait=True) may be waiting for this
                     return None
+                self._wait_for_work(remaining)
             batch = self._queue
             self._queue = []
             return batch
 
-    def _wait_for_work(self, timeout: float) -> bool:
-        """Under the lock: sleep up to ``timeout`` for work; False if exiting instead."""
+    def _wait_for_work(self, timeout: float) -> None:
+        """Under the lock: sleep up to ``timeout``, or until work, shutdown or exit."""
         with _registry_lock:
             if _exiting:
-                return False
+                return
             _idle.add(self)
         self._waiting, self._hot = True, False
         try:
@@ -405,7 +388,6 @@ class SerialExecutor(concurrent.futures.Executor):
             self._waiting, self._hot = False, not self._shutdown
             with _registry_lock:
                 _idle.discard(self)
-        return not _exiting
 
     # -- stopping -----------------------------------------------------------------------
 
@@ -444,7 +426,7 @@ class SerialExecutor(concurrent.futures.Executor):
                 # The worker drops what it has taken but not started, too.
                 self._discard = self._thread is not None
             self._cond.notify_all()
-        _cancel_jobs(dropped)
+        _cancel_futures(dropped)
         if wait:
             with self._cond:
                 self._cond.wait_for(lambda: self._thread is None)
@@ -458,7 +440,7 @@ class SerialExecutor(concurrent.futures.Executor):
         """
         with self._lock:
             return SerialStatistics(
-                len(self._queue) // 2, self._thread is not None, self._started, self._shutdown
+                len(self._queue) // 3, self._thread is not None, self._started, self._shutdown
             )
 
 

@@ -541,6 +541,24 @@ def test_timeout_callback_and_abort_of_the_original() -> None:
     assert order == ["callback", "original TimeoutException", "timed TimeoutException"]
 
 
+def test_timeout_with_abort_ends_a_coroutine_even_if_it_catches_the_timeout() -> None:
+    seen: list[str] = []
+
+    @kaa.coroutine()
+    def stubborn() -> Generator[Any, Any, Any]:
+        try:
+            yield kaa.InProgress()
+        except kaa.TimeoutException as exc:
+            seen.append(type(exc).__name__)
+            yield "carry on"  # ignored: an aborted coroutine ends aborted
+
+    ip = stubborn()
+    timed = ip.timeout(0.01, abort=True)
+    with pytest.raises(kaa.TimeoutException):
+        timed.wait(timeout=5)
+    assert seen == ["TimeoutException"] and ip.failed
+
+
 def test_aborting_the_timeout_inprogress_aborts_the_original_only_with_abort() -> None:
     kept, dropped = kaa.InProgress(), kaa.InProgress()
     kept.timeout(60).abort()

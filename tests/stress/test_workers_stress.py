@@ -8,6 +8,7 @@ times, and give a stranded action no later put to rescue it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -80,22 +81,26 @@ def run_rounds(executor: shortly.SerialExecutor, rounds: int, per_round: int) ->
 
     def produce(producer: int) -> None:
         put = executor.put
-        for r in range(rounds):
-            start.wait()
-            for i in range(r * per_round, (r + 1) * per_round):
-                put(record, producer, i)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            for r in range(rounds):
+                start.wait()
+                for i in range(r * per_round, (r + 1) * per_round):
+                    put(record, producer, i)
 
     threads = [threading.Thread(target=produce, args=(p,)) for p in range(PRODUCERS)]
     for t in threads:
         t.start()
-    for r in range(rounds):
-        with lock:
-            count = 0
-            complete.clear()
-        start.wait()
-        assert complete.wait(10), f"round {r}: an action was left in the queue with no worker"
-    for t in threads:
-        t.join()
+    try:
+        for r in range(rounds):
+            with lock:
+                count = 0
+                complete.clear()
+            start.wait()
+            assert complete.wait(10), f"round {r}: an action was left queued with no worker"
+    finally:
+        start.abort()  # on failure, release the producers waiting for the next round
+        for t in threads:
+            t.join()
     executor.shutdown()
     for producer, seen in enumerate(ran):
         assert seen == list(range(rounds * per_round)), f"producer {producer}'s order broke"

@@ -81,6 +81,7 @@ from .._spawn import spawn
 from .._timers import check_delay, later, sleep
 
 __all__ = [
+    "CoroutineInProgress",
     "InProgress",
     "InProgressAborted",
     "InProgressAll",
@@ -172,6 +173,11 @@ class Signal:
 
         Raises:
             TypeError: if ``callback`` is not callable.
+
+        >>> from shortly.compat import kaa
+        >>> s = kaa.Signal(); s.connect(print, "and", sep="-")
+        >>> _ = s.emit("this")
+        this-and
         """
         self._connect(callback, args, kwargs, once=False)
 
@@ -239,6 +245,11 @@ class Signal:
 
         A callback that raises is reported as an unhandled failure (see
         :func:`shortly.set_unhandled_handler`) and the others still run.
+
+        >>> from shortly.compat import kaa
+        >>> s = kaa.Signal(); s.connect(lambda x: x > 0)
+        >>> s.emit(1), s.emit(-1)
+        (True, False)
         """
         with self._lock:
             entries = self._callbacks
@@ -427,6 +438,12 @@ class InProgress(Signal):
         return self._future.__await__()
 
     def __inprogress__(self) -> InProgress:
+        """An InProgress represents itself.
+
+        >>> from shortly.compat import kaa
+        >>> ip = kaa.InProgress(); kaa.inprogress(ip) is ip
+        True
+        """
         return self
 
     def __repr__(self) -> str:
@@ -445,6 +462,12 @@ class InProgress(Signal):
 
         Raises:
             TypeError: if a callback is not callable.
+
+        >>> from shortly.compat import kaa
+        >>> ip = kaa.InProgress()
+        >>> ip.connect_both(print, lambda tp, exc, tb: print("failed:", exc))
+        >>> _ = ip.throw(OSError, OSError("offline"), None)
+        failed: offline
         """
         self.connect(finished)
         self._exception_signal.connect(finished if exception is None else exception)
@@ -523,6 +546,12 @@ class InProgress(Signal):
 
         Raises:
             RuntimeError: if it is already finished (an aborted one ignores it).
+
+        >>> from shortly.compat import kaa
+        >>> inner = kaa.InProgress()
+        >>> outer = kaa.InProgress().finish(inner)    # waits for inner
+        >>> outer.finished, inner.finish(5).result, outer.result
+        (False, 5, 5)
         """
         if isinstance(result, InProgress) and result is not self:
             if self._future.done():
@@ -703,7 +732,7 @@ class InProgress(Signal):
                 f"InProgress timed out after {seconds:.02f} seconds", inprogress=self
             )
             if abort:
-                self._future.cancel(error)
+                self._cancel_for_abort(error)  # as abort() would, minus its veto
             out.try_set_exception(error)
 
         timer = later(seconds, expire)
@@ -881,7 +910,18 @@ class _AbortBox:
 
 
 class CoroutineInProgress(InProgress):
-    """The InProgress of a running :func:`coroutine`; aborting it aborts the generator."""
+    """The InProgress of a :func:`coroutine`; aborting it throws the abort into the code.
+
+    >>> from shortly.compat import kaa
+    >>> @kaa.coroutine()
+    ... def forever():
+    ...     yield kaa.InProgress()
+    >>> ip = forever()
+    >>> type(ip).__name__, ip.abortable
+    ('CoroutineInProgress', True)
+    >>> ip.abort(); ip.failed
+    True
+    """
 
     __slots__ = ("_box",)
 

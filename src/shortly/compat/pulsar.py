@@ -475,6 +475,16 @@ class Bench:
         return self.finish - self.start
 
     def __call__(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call ``func(*args, **kwargs)`` ``times`` times; a future of this Bench.
+
+        >>> import asyncio
+        >>> from shortly.compat.pulsar import Bench
+        >>> async def main():
+        ...     bench = Bench(2)
+        ...     return await bench(asyncio.sleep, 0, "slept") is bench, bench.result
+        >>> asyncio.run(main())
+        (True, ('slept', 'slept'))
+        """
         self.start = time.monotonic()
         calls = [func(*args, **kwargs) for _ in range(self.times)]
         return _out(_multi(calls, self._loop, None, True).then(self._done), self._loop)
@@ -502,7 +512,15 @@ class AsyncObject:
 
     @property
     def logger(self) -> logging.Logger:
-        """The logger for this object: ``_logger``, else the loop's ``logger``, else pulsar's."""
+        """The logger for this object: ``_logger``, else the loop's ``logger``, else pulsar's.
+
+        >>> import logging
+        >>> from shortly.compat.pulsar import AsyncObject
+        >>> class Quiet(AsyncObject):
+        ...     _logger = logging.getLogger("quiet")
+        >>> Quiet().logger.name
+        'quiet'
+        """
         if self._logger is not None:
             return self._logger
         found: logging.Logger = getattr(self._loop, "logger", LOGGER)
@@ -510,7 +528,15 @@ class AsyncObject:
 
     @property
     def debug(self) -> bool:
-        """True when in debug mode (the loop's debug mode)."""
+        """True when in debug mode (the loop's debug mode).
+
+        >>> import asyncio
+        >>> from shortly.compat.pulsar import AsyncObject
+        >>> obj = AsyncObject(); obj._loop = asyncio.new_event_loop()
+        >>> obj._loop.set_debug(True); obj.debug
+        True
+        >>> obj._loop.close()
+        """
         return bool(self._loop is not None and self._loop.get_debug())
 
     def timeit(self, method: str, times: int, *args: Any, **kwargs: Any) -> Any:
@@ -549,6 +575,11 @@ class LockBase(abc.ABC):
             wait, True waits for ever, a positive number waits that many seconds.
         timeout: free the lock after this many seconds; None (default) holds it
             until ``release`` is called.
+
+    >>> from shortly.compat.pulsar import Lock, LockBase
+    >>> lock = Lock("doc-pulsar-lockbase", timeout=10, blocking=0.5)
+    >>> isinstance(lock, LockBase), lock.name, lock.timeout, lock.blocking
+    (True, 'doc-pulsar-lockbase', 10, 0.5)
     """
 
     def __init__(
@@ -658,6 +689,16 @@ class Lock(LockBase):
 
         Raises:
             LockError: if this handle never acquired the lock, or released it already.
+
+        >>> import asyncio
+        >>> from shortly.compat.pulsar import Lock
+        >>> async def main():
+        ...     lock = Lock("doc-pulsar-release")
+        ...     await lock.acquire()
+        ...     await lock.release()
+        ...     return lock.locked()
+        >>> asyncio.run(main())
+        False
         """
         with self._mutex:
             held, self._held = self._held, None

@@ -47,7 +47,6 @@ from typing import Any, Generic, TypeVar
 from .._errors import DeadlockError, InvalidStateError
 from .._errors import TimeoutError as _ShortlyTimeout
 from .._future import Future
-from .._waiting import check_timeout
 
 # The core's serial worker is quickrpc's ActionQueue, minus the stall after an action raises.
 from .._workers import ActionQueue as ActionQueue
@@ -199,7 +198,7 @@ class Promise(Generic[T]):
         # wait() first, then result(): a DeadlockError or TimeoutError that the issuer
         # set as the outcome must reach the caller as it is, not be translated.
         try:
-            done = future.wait(check_timeout(timeout))
+            done = future.wait(timeout)
         except DeadlockError as error:
             raise PromiseDeadlockError(str(error)) from None
         if not done:

@@ -37,17 +37,9 @@ from .._adapt import fail, future_of, register_adapter, when_cancelled
 from .._cancel import Dependant
 from .._errors import CancelledError
 from .._future import Future
+from .._timers import attempt
 
 __all__ = ["from_dask", "submit", "to_dask"]
-
-
-def _attempt(fn: Any, *args: Any) -> tuple[bool, Any]:
-    # Caught in a frame that does not hold the target future, so a traceback cannot
-    # tie the two in a cycle (which would delay the unhandled-failure report).
-    try:
-        return True, fn(*args)
-    except BaseException as error:
-        return False, error
 
 
 def _on_loop(client: distributed.Client, call: Any) -> None:
@@ -75,7 +67,7 @@ def _copy(target: Future[Any], done: distributed.Future[Any]) -> None:
     """Settle ``target`` as the finished dask future ``done`` (on dask's callback thread)."""
     status = done.status
     if status == "finished":
-        ok, value = _attempt(done.result)  # fetches the data
+        ok, value = attempt(done.result)  # fetches the data
         if ok:
             target.try_set_result(value)
         else:
@@ -83,7 +75,7 @@ def _copy(target: Future[Any], done: distributed.Future[Any]) -> None:
     elif status == "cancelled":
         target.cancel(f"the dask future {done.key!r} was cancelled")
     else:
-        ok, error = _attempt(done.exception)
+        ok, error = attempt(done.exception)
         if ok and error is None:
             error = RuntimeError(f"the dask future {done.key!r} ended as {status!r}")
         fail(target, error)

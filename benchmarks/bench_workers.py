@@ -1,0 +1,189 @@
+"""The serial worker against ThreadPoolExecutor(max_workers=1) and a bare floor.
+
+The floor is the least machinery that runs callables in order on one other thread: a
+``queue.SimpleQueue`` and one thread looping ``get()()``. For submits, the floor hands
+results back through a second ``SimpleQueue`` (and, as a second reference, through a
+stdlib ``Future`` per call, which is what a real result object costs).
+
+Scenarios, each one batch per call:
+
+* 100,000 ``put``s of a no-op, until the last has run;
+* 100,000 ``submit``s of a no-op, then every result read;
+* the time from a put to the start of the action when the worker is idle: for
+  ``SerialExecutor`` with the default ``idle_timeout=0`` that means a thread start,
+  since its worker has exited; with ``idle_timeout`` its worker is parked like the
+  floor's. Median of many single round trips, in microseconds.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import queue
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import shortly
+from shortly.bench import Report
+
+N = 100_000
+SAMPLES = 300
+
+
+def _noop() -> None:
+    pass
+
+
+class Floor:
+    """One thread running callables from a SimpleQueue, in order."""
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.results: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        threading.Thread(target=self._work, daemon=True).start()
+
+    def _work(self) -> None:
+        get = self.queue.get
+        while True:
+            get()()
+
+
+# -- 100,000 puts until the last ran -------------------------------------------------
+
+
+def _put_batch(put: Callable[[Callable[[], object]], object], n: int) -> Callable[[], None]:
+    def run() -> None:
+        for _ in range(n):
+            put(_noop)
+        last = threading.Event()
+        put(last.set)
+        last.wait()
+
+    return run
+
+
+# -- 100,000 submits, results read ------------------------------------------------------
+
+
+def _submit_batch(
+    submit: Callable[[Callable[[], object]], concurrent.futures.Future[Any]], n: int
+) -> Callable[[], None]:
+    def run() -> None:
+        futures = [submit(_noop) for _ in range(n)]
+        for f in futures:
+            f.result()
+
+    return run
+
+
+def _floor_submit_batch(floor: Floor, n: int) -> Callable[[], None]:
+    put, deliver, get = floor.queue.put, floor.results.put, floor.results.get
+
+    def run() -> None:
+        for _ in range(n):
+            put(lambda: deliver(_noop()))
+        for _ in range(n):
+            get()
+
+    return run
+
+
+def _floor_stdlib_future_batch(floor: Floor, n: int) -> Callable[[], None]:
+    put = floor.queue.put
+
+    def run() -> None:
+        futures = []
+        for _ in range(n):
+            f: concurrent.futures.Future[None] = concurrent.futures.Future()
+            put(lambda f=f: f.set_result(_noop()))
+            futures.append(f)
+        for f in futures:
+            f.result()
+
+    return run
+
+
+# -- put to action start, worker idle ---------------------------------------------------
+
+
+def _latency(put: Callable[[Callable[[], object]], object], settle: Callable[[], None]) -> float:
+    """Median microseconds from ``put`` to the action starting, the worker idle each time."""
+    samples = []
+    for _ in range(SAMPLES):
+        settle()
+        started: list[int] = []
+        ran = threading.Event()
+
+        def action(started: list[int] = started, ran: threading.Event = ran) -> None:
+            started.append(time.perf_counter_ns())
+            ran.set()
+
+        before = time.perf_counter_ns()
+        put(action)
+        ran.wait()
+        samples.append((started[0] - before) / 1000)
+    return statistics.median(samples)
+
+
+def _worker_gone(executor: shortly.SerialExecutor) -> Callable[[], None]:
+    def settle() -> None:
+        thread = executor.__shortly_owner_thread__()
+        if thread is not None:
+            thread.join()
+
+    return settle
+
+
+def _parked() -> None:
+    time.sleep(0.001)  # let the worker go back to waiting for work
+
+
+def run(report: Report) -> None:
+    n = N // 10 if report.quick else N
+    serial = shortly.SerialExecutor(name="bench")
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    floor = Floor()
+    try:
+        report.compare(
+            f"SerialExecutor: {n:,} puts until the last has run",
+            {
+                "shortly SerialExecutor.put": _put_batch(serial.put, n),
+                "ThreadPoolExecutor(1).submit": _put_batch(pool.submit, n),
+                "floor (SimpleQueue + thread)": _put_batch(floor.queue.put, n),
+            },
+            per=n,
+            baseline="floor (SimpleQueue + thread)",
+            target="shortly <= 3x floor",
+        )
+        report.compare(
+            f"SerialExecutor: {n:,} submits, results read",
+            {
+                "shortly SerialExecutor.submit": _submit_batch(serial.submit, n),
+                "ThreadPoolExecutor(1).submit": _submit_batch(pool.submit, n),
+                "floor (SimpleQueue + thread)": _floor_submit_batch(floor, n),
+                "floor + stdlib Future": _floor_stdlib_future_batch(floor, n),
+            },
+            per=n,
+            baseline="floor (SimpleQueue + thread)",
+            target="shortly <= 2x floor",
+        )
+        warm = shortly.SerialExecutor(name="bench-warm", idle_timeout=60)
+        report.record(
+            "SerialExecutor: put to action start, worker idle (median)",
+            {
+                "shortly, idle_timeout=0 (thread start)": _latency(
+                    serial.put, _worker_gone(serial)
+                ),
+                "shortly, idle_timeout=60 (parked)": _latency(warm.put, _parked),
+                "ThreadPoolExecutor(1) (parked)": _latency(pool.submit, _parked),
+                "floor (parked on SimpleQueue.get)": _latency(floor.queue.put, _parked),
+            },
+            unit="us",
+            baseline="floor (parked on SimpleQueue.get)",
+        )
+        warm.shutdown()
+    finally:
+        serial.shutdown()
+        pool.shutdown()
