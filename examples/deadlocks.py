@@ -29,7 +29,9 @@ def refused(title: str, attempt: Callable[[], object]) -> None:
 
 
 def waits_on_its_own_future() -> None:
-    reply = shortly.Future(owner=threading.current_thread())  # we are to resolve it...
+    reply: shortly.Future[str] = shortly.Future(
+        owner=threading.current_thread()
+    )  # we are to resolve it...
     reply.result()  # ...and we wait for it
 
 

@@ -105,7 +105,10 @@ class Tour:
         """Runs on the serial writer: one write at a time, under the catalogue lock."""
         with shortly.Lock("catalogue", lease=5) as lease:
             self.store.write(row, lease.token)
-        return row["sku"]
+        return str(row["sku"])
+
+    def queue_save(self, row: dict[str, Any]) -> shortly.Future[str]:
+        return self.writer.submit(self.save, row)
 
     def pipeline(self) -> list[shortly.Future[str]]:
         say(f"1. Fetch {len(SKUS)} pages on an asyncio loop, parse on a thread pool,")
@@ -116,7 +119,7 @@ class Tour:
             stored.append(
                 page.with_timeout(FETCH_TIMEOUT, cancel=True)  # cancels the slow fetch
                 .then(parse, executor=self.parsers)
-                .then(lambda row: self.writer.submit(self.save, row))  # adopted
+                .then(self.queue_save)  # returns the writer's future: adopted
             )
         with progress(len(stored), "   fetching") as bar:
             for _ in shortly.as_completed(stored):

@@ -30,7 +30,7 @@ from shortly import AllFailed, Err, Future, Ok
 
 pytestmark = pytest.mark.timeout(60)
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class Boom(Exception):

@@ -142,6 +142,20 @@ class TestCoroutines:
 
         assert shortly.spawn(outer()).result(timeout=5) == 10
 
+    def test_a_yielded_coroutine_runs_in_the_yielders_context(self) -> None:
+        @types.coroutine
+        def awaits_a_coroutine(coro: Any) -> Generator[Any, Any, Any]:
+            return (yield coro)
+
+        async def inner() -> str:
+            return tenant.get()
+
+        async def outer() -> str:
+            tenant.set("outer's")
+            return await awaits_a_coroutine(inner())
+
+        assert shortly.spawn(outer()).result(timeout=5) == "outer's"
+
     def test_awaiting_something_else_throws_a_type_error_in(self) -> None:
         @types.coroutine
         def bad_yield() -> Generator[Any, Any, Any]:
@@ -371,6 +385,23 @@ class TestCancel:
         assert not task.cancelled()
         awaited.set_result(1)
         assert task.result() == 1
+
+    def test_cancel_after_a_failure_keeps_the_failure(self) -> None:
+        async def code() -> None:
+            raise OSError("disk")
+
+        task = shortly.spawn(code())
+        assert task.cancel() is False
+        assert isinstance(task.exception(), OSError)
+
+    def test_code_raising_cancelled_error_cancels_the_task(self) -> None:
+        async def code() -> None:
+            raise shortly.CancelledError("gave up")
+
+        task = shortly.spawn(code())
+        assert task.cancelled()
+        with pytest.raises(shortly.CancelledError, match="gave up"):
+            task.result()
 
     def test_cancel_after_the_end_is_refused(self) -> None:
         async def code() -> int:

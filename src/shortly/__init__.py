@@ -12,31 +12,23 @@ chains like a promise, never loses an error silently and refuses to deadlock.
 
 from __future__ import annotations
 
+from ._adapt import future_of, register_adapter
+from ._aio import in_loop, run_in_loop
+from ._as_completed import as_completed
+from ._chain import shield
+from ._combine import AllFailed, all_of, any_of, race, settled
 from ._deadlock import OwnerLike
 from ._errors import CancelledError, DeadlockError, Error, InvalidStateError, TimeoutError
 from ._future import Future
-from ._report import Unhandled, get_debug, set_debug, set_unhandled_handler
-
-# -- chains, awaiting, adapters (issue 3)
-from ._adapt import future_of, register_adapter
-from ._aio import in_loop, run_in_loop
-from ._chain import shield
-
-# -- timers, workers, spawn (issue 4)
-from ._spawn import spawn
-from ._timers import later, sleep, wait_until
-from ._workers import ActionQueue, SerialExecutor, submit
-
-# -- combinators (issue 5)
-from ._as_completed import as_completed
-from ._combine import AllFailed, all_of, any_of, race, settled
 from ._gather import gather
-from ._outcome import Err, Ok, Outcome
-
-# -- locks (issue 6)
 from ._lock import Lock
 from ._lock_backend import Lease, LockBackend, LockError, LockStatistics, LockTimeout
 from ._lock_local import LocalBackend
+from ._outcome import Err, Ok, Outcome
+from ._report import Unhandled, get_debug, set_debug, set_unhandled_handler
+from ._spawn import spawn
+from ._timers import later, sleep, wait_until
+from ._workers import ActionQueue, SerialExecutor, submit
 
 __all__ = [
     "CancelledError",

@@ -132,6 +132,7 @@ def inputs_of(fs: object) -> list[Future[Any]]:
 
 
 def check_flag(value: object, name: str) -> bool:
+    """Return ``value`` if it is a bool; otherwise a TypeError naming ``name``."""
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
     return value
@@ -216,6 +217,8 @@ class _Combiner:
 
 
 class AllOf(_Combiner):
+    """all_of's combiner (and gather's, which overrides :meth:`succeed`)."""
+
     __slots__ = ("as_tuple",)
 
     def __init__(
@@ -225,6 +228,7 @@ class AllOf(_Combiner):
         self.as_tuple = as_tuple
 
     def succeed(self, future: Future[Any], values: list[Any]) -> None:
+        """Every value is in: settle ``future`` with them."""
         future.try_set_result(tuple(values) if self.as_tuple else values)
 
 

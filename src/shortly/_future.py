@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import _base
 from typing import Any, TypeVar
 
-from . import _deadlock, _report, _trampoline
+from . import _cancel, _deadlock, _report, _trampoline
 from ._errors import CancelledError, InvalidStateError, TimeoutError
 from ._promise import PromiseMethods
 from ._waiting import STDLIB_LOCK, StdlibWaiters, Waker, check_timeout
@@ -77,6 +77,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         "_owner",
         "_result",
         "_state",
+        "_upstream",
         "_wait_list",
     )
 
@@ -98,6 +99,8 @@ class Future(PromiseMethods[T], _base.Future[T]):
         self._wait_list: list[Any] | None = None
         self._owner = owner
         self._guard: _report.FailureGuard | None = None
+        # What this future depends on (a future or a list), for the upward cancel rule.
+        self._upstream: Any = None
         if _report._debug:
             self._site = _report.creation_site()
 
@@ -208,6 +211,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
             self._result = result
             self._exception = error
             self._state = FINISHED
+            self._upstream = None
             if error is not None:
                 self._guard = _report.FailureGuard(
                     error, self._describe(), getattr(self, "_site", None)
@@ -313,16 +317,30 @@ class Future(PromiseMethods[T], _base.Future[T]):
         return self._cancel(msg)
 
     def _cancel(self, msg: Any = None, only_if: Callable[[Future[T]], bool] | None = None) -> bool:
-        """Cancel; with ``only_if``, only if ``only_if(self)`` holds under the lock."""
+        """Cancel; with ``only_if``, only if ``only_if(self)`` holds under the lock.
+
+        Then apply the upward rule to the futures this one depends on.
+        """
+        cancelled, upstream = self._cancel_one(msg, only_if)
+        if upstream is not None:
+            _cancel.cancel_upstream(upstream, msg)
+        return cancelled
+
+    def _cancel_one(
+        self, msg: Any, only_if: Callable[[Future[T]], bool] | None
+    ) -> tuple[bool, Any]:
+        """Cancel this future only; return (cancelled, its upstream if this call did it)."""
         with self._lock:
             state = self._state
             if state in _CANCELLED:
-                return True
+                return True, None
             if state != PENDING or (only_if is not None and not only_if(self)):
-                return False
+                return False, None
             # The message lives in _result, unused by a cancelled future.
             self._result = msg
             self._state = CANCELLED_AND_NOTIFIED
+            upstream = self._upstream
+            self._upstream = None
             callbacks = self._callbacks
             self._callbacks = None
             waiters = self._wait_list
@@ -332,7 +350,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
             self._wake(waiters)
         if callbacks:
             _trampoline.dispatch(self, callbacks)
-        return True
+        return True, upstream
 
     def set_running_or_notify_cancel(self) -> bool:
         """Mark the future running, or return False if it was cancelled (for executors).

@@ -151,8 +151,12 @@ class LocalBackend:
             waiter, lease = grant
             if waiter.future.try_set_result(lease):
                 return
-            # The waiter gave up between hand-off and delivery: pass the lock on.
+            # The waiter gave up between hand-off and delivery: pass the lock on,
+            # unless the lease's timer already did.
             with self._lock:
+                state = self._names.get(lease._name)
+                if state is None or state.holder is not lease:
+                    return
                 after = self._end_locked(lease, RELEASED)
 
     def _expire(self, lease: Lease) -> None:

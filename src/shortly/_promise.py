@@ -3,7 +3,7 @@
 These methods live on :class:`~shortly.Future` but their machinery belongs to the
 modules that own each idea (``_chain``, ``_timers``, ``_aio``), which themselves build
 on Future. So this mixin binds each implementation on first call instead of importing
-it: the import graph stays acyclic and a call costs one closure hop.
+it: the import graph stays acyclic and a call costs one attribute lookup.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Awaitable, Callable, Generator
 from concurrent.futures import Executor
 from concurrent.futures import Future as StdFuture
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 if TYPE_CHECKING:
     from ._future import Future
@@ -23,24 +23,32 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 
-def _lazy(module: str, name: str) -> Callable[..., Any]:
-    """Bind a sibling's function on first call (those siblings build on Future)."""
-    target: Callable[..., Any] | None = None
+class _Siblings:
+    """The sibling implementations, imported on first use, then plain attributes.
 
-    def call(*args: Any, **kwargs: Any) -> Any:
-        nonlocal target
-        if target is None:
-            target = getattr(importlib.import_module(module, __package__), name)
-        return target(*args, **kwargs)
+    After the first call each name is an instance attribute, so a method call costs
+    one attribute lookup more than calling the implementation directly.
+    """
 
-    return call
+    _where: ClassVar[dict[str, tuple[str, str]]] = {
+        "then": ("._chain", "then"),
+        "catch": ("._chain", "catch"),
+        "finally_": ("._chain", "finally_"),
+        "await_future": ("._aio", "await_future"),
+        "with_timeout": ("._timers", "with_timeout"),
+    }
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            module, attr = self._where[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        value = getattr(importlib.import_module(module, __package__), attr)
+        setattr(self, name, value)
+        return value
 
 
-_then = _lazy("._chain", "then")
-_catch = _lazy("._chain", "catch")
-_finally = _lazy("._chain", "finally_")
-_await = _lazy("._aio", "await_future")
-_with_timeout = _lazy("._timers", "with_timeout")
+_impl = _Siblings()
 
 
 class PromiseMethods(Generic[T]):
@@ -93,7 +101,7 @@ class PromiseMethods(Generic[T]):
         >>> shortly.Future.resolved(2).then(lambda x: x * 10).result()
         20
         """
-        return _then(self, on_result, on_error, executor=executor, loop=loop)  # type: ignore[no-any-return]
+        return _impl.then(self, on_result, on_error, executor=executor, loop=loop)  # type: ignore[no-any-return]
 
     def catch(
         self, on_error: Callable[[BaseException], Any], *exception_types: type[BaseException]
@@ -104,7 +112,7 @@ class PromiseMethods(Generic[T]):
         >>> shortly.Future.failed(KeyError("k")).catch(lambda e: "default", KeyError).result()
         'default'
         """
-        return _catch(self, on_error, *exception_types)  # type: ignore[no-any-return]
+        return _impl.catch(self, on_error, *exception_types)  # type: ignore[no-any-return]
 
     def finally_(self, fn: Callable[[], object]) -> Future[T]:
         """Run ``fn()`` when done and pass the outcome through (its own failure wins).
@@ -114,7 +122,7 @@ class PromiseMethods(Generic[T]):
         cleanup
         1
         """
-        return _finally(self, fn)  # type: ignore[no-any-return]
+        return _impl.finally_(self, fn)  # type: ignore[no-any-return]
 
     def with_timeout(self, seconds: float, *, cancel: bool = False) -> Future[T]:
         """A future that settles like this one, or fails with TimeoutError after ``seconds``.
@@ -123,7 +131,7 @@ class PromiseMethods(Generic[T]):
         >>> shortly.Future().with_timeout(0.01).exception(timeout=5)
         TimeoutError(...)
         """
-        return _with_timeout(self, seconds, cancel=cancel)  # type: ignore[no-any-return]
+        return _impl.with_timeout(self, seconds, cancel=cancel)  # type: ignore[no-any-return]
 
     def __await__(self) -> Generator[Any, None, T]:
-        return (yield from _await(self))  # type: ignore[no-any-return]
+        return (yield from _impl.await_future(self))  # type: ignore[no-any-return]

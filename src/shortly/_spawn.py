@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import contextvars
 import inspect
+import sys
 import threading
 import types
 from collections.abc import Callable, Coroutine, Generator
+from concurrent.futures import _base
 from typing import Any, TypeVar, overload
 
 import sniffio
@@ -47,6 +49,8 @@ from ._future import Future, lock_of
 __all__ = ["spawn"]
 
 T = TypeVar("T")
+
+_CANCELLED = (_base.CANCELLED, _base.CANCELLED_AND_NOTIFIED)
 
 _NO_REQUEST: Any = object()  # no cancel request pending (None is a valid message)
 
@@ -147,7 +151,8 @@ class Task(Future[T]):
         elif isinstance(yielded, Future):
             future = yielded
         else:
-            future, error = _future_for(yielded)
+            # Inside the code's context: a coroutine yielded here is spawned in it.
+            future, error = self._context.run(_future_for, yielded)
             if error is not None:
                 return True, error
         if future is self:
@@ -202,7 +207,10 @@ class Task(Future[T]):
             self._driver.thread = None
             msg, self._request = self._request, _NO_REQUEST
         if raised:
-            fail(self, payload)
+            if _is_cancellation(payload):
+                Future._cancel(self, payload.args[0] if payload.args else None)
+            else:
+                fail(self, payload)
         elif msg is not _NO_REQUEST:
             Future._cancel(self, msg)  # asyncio's rule: the request still wins
         else:
@@ -213,24 +221,30 @@ class Task(Future[T]):
     def _cancel(self, msg: Any = None, only_if: Callable[[Future[T]], bool] | None = None) -> bool:
         with lock_of(self):
             if self._code is None:
-                parked = None  # ended: a plain future from now on
-            elif only_if is not None and not only_if(self):
+                # The code has ended: its outcome stands (or is being set right now).
+                return self._state in _CANCELLED
+            if only_if is not None and not only_if(self):
                 return False
-            else:
-                parked = self._parked
-                if parked is None:
-                    # Running (maybe in this very thread): it gets it at its next await.
-                    self._request = msg
-                    return False
-                self._parked = None
-                self._driver.thread = threading.current_thread()
-        if parked is None:
-            return super()._cancel(msg, only_if)
+            parked = self._parked
+            if parked is None:
+                # Running (maybe in this very thread): it gets it at its next await.
+                self._request = msg
+                return False
+            self._parked = None
+            self._driver.thread = threading.current_thread()
         future, dependant = parked
         future.remove_done_callback(dependant)
         cancel_if_unwanted(future, msg)
         self._run(True, CancelledError() if msg is None else CancelledError(msg))
         return self.cancelled()
+
+
+def _is_cancellation(error: BaseException) -> bool:
+    """Tell whether ``error`` is a CancelledError, the stdlib's or asyncio's."""
+    if isinstance(error, CancelledError):
+        return True
+    asyncio = sys.modules.get("asyncio")  # never imported: not one of its errors
+    return asyncio is not None and isinstance(error, asyncio.CancelledError)
 
 
 def _outcome(future: Future[Any]) -> tuple[bool, Any]:
