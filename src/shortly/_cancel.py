@@ -15,7 +15,7 @@ as "somebody else wants this".
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED
+from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, PENDING, RUNNING
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -110,9 +110,11 @@ def depend(parent: Future[Any], child: Future[Any], fn: Callable[[Future[Any]], 
     True
     """
     parent.add_done_callback(fn if isinstance(fn, Dependant) else Dependant(child, fn))
-    with child._lock:
-        cancelled = child._state in _CANCELLED
-        if not cancelled and not child.done():
+    lock = child._lock
+    lock.acquire()  # not ``with``: this runs once per link of every chain
+    try:
+        state = child._state
+        if state in (PENDING, RUNNING):
             upstream = child._upstream
             if upstream is None:
                 child._upstream = parent
@@ -120,5 +122,7 @@ def depend(parent: Future[Any], child: Future[Any], fn: Callable[[Future[Any]], 
                 upstream.append(parent)
             else:
                 child._upstream = [upstream, parent]
-    if cancelled:
+    finally:
+        lock.release()
+    if state in _CANCELLED:
         cancel_if_unwanted(parent, child._result)

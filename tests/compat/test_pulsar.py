@@ -607,3 +607,13 @@ def test_locks_exclude_each_other_across_threads_and_loops() -> None:
     for t in threads:
         t.join(15)
     assert most == 1 and inside == 0
+
+
+@pytest.mark.anyio
+async def test_reacquiring_a_held_lock_without_limit_is_refused_not_hung() -> None:
+    name = fresh()
+    first = Lock(name)
+    assert await first.acquire()
+    with pytest.raises(shortly.DeadlockError):
+        await Lock(name).acquire()  # the same task would wait for itself for ever
+    await first.release()

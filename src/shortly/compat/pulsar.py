@@ -39,7 +39,7 @@ Follows the original:
   each other; ``blocking`` False tries once, True waits for ever, a number waits that
   long; ``timeout`` frees the lock after that many seconds; ``acquire()`` tells whether
   it got the lock, ``locked()`` whether this handle holds it, and ``async with`` raises
-  :class:`LockError` when it cannot acquire.
+  ``LockError`` (here :class:`shortly.LockError`, a ``RuntimeError``) when it cannot.
 
 Differs, on purpose:
 
@@ -47,7 +47,9 @@ Differs, on purpose:
   acquired even a free lock.
 * When ``timeout`` frees a lock, the late ``release()`` of the old holder does nothing;
   the original released the *next* holder's lock and let two holders in. Releasing a
-  handle that never acquired raises :class:`LockError` (the original ignored it).
+  handle that never acquired raises ``LockError`` (the original ignored it). A task that
+  holds a lock and acquires it again, ready to wait for ever, gets
+  :class:`shortly.DeadlockError` at once instead of hanging.
 * ``release()`` releases at once and returns an awaitable, so both ``await
   lock.release()`` and ``lock.release()`` work.
 * ``async_while`` polls every 0.1 s, on shortly's timer thread: keep the clause a quick,

@@ -39,6 +39,8 @@ Differs, on purpose:
   own, so a call still running when the program ends is waited for.
 * Changing the delay of a Future already called restarts the delay from that moment
   (the original shortened or lengthened the remaining sleep, in 2-second steps).
+* ``FutureResult(future)`` wraps a :class:`shortly.Future`; the original's
+  argument-less constructor and its undocumented ``value`` setter are not provided.
 """
 
 from __future__ import annotations
