@@ -27,12 +27,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests benchmarks examples
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy --strict src
+	$(VENV)/bin/mypy --strict src tests/typing_promise.py tests/typing_combine.py examples
 
 pytest: $(STAMP) services
 	$(PY) -m pytest -q
 
-test: lint typecheck pytest
+test: lint typecheck docs pytest
 
 # Warnings are errors, so the docs cannot rot; their examples run in tests/test_docs.py.
 docs: $(STAMP)

@@ -59,7 +59,16 @@ class PromiseMethods(Generic[T]):
     @overload
     def then(
         self,
-        on_result: Callable[[T], Awaitable[U] | StdFuture[U]],
+        on_result: Callable[[T], StdFuture[U]],
+        on_error: Callable[[BaseException], U | Awaitable[U]] | None = None,
+        *,
+        executor: Executor | None = None,
+        loop: Any = None,
+    ) -> Future[U]: ...
+    @overload
+    def then(
+        self,
+        on_result: Callable[[T], Awaitable[U]],
         on_error: Callable[[BaseException], U | Awaitable[U]] | None = None,
         *,
         executor: Executor | None = None,

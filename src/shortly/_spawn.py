@@ -42,9 +42,9 @@ from typing import Any, TypeVar, overload
 import sniffio
 
 from ._adapt import fail, future_of
-from ._cancel import Dependant, cancel_if_unwanted
+from ._cancel import Dependant, cancel_if_unwanted, cancel_upstream
 from ._errors import CancelledError
-from ._future import Future, lock_of
+from ._future import Future
 
 __all__ = ["spawn"]
 
@@ -169,7 +169,7 @@ class Task(Future[T]):
         # between, the callback finds nothing to resume and the check below sees it
         # done, so the code is never resumed twice nor nested in this frame.
         future.add_done_callback(dependant)
-        with lock_of(self):
+        with self._lock:
             requested = self._request is not _NO_REQUEST
             if not requested and not future.done():
                 self._parked = future, dependant
@@ -185,7 +185,7 @@ class Task(Future[T]):
 
         Only the driving thread clears a request, so one seen pending is still there.
         """
-        with lock_of(self):
+        with self._lock:
             msg, self._request = self._request, _NO_REQUEST
         if future is not None:
             cancel_if_unwanted(future, msg)
@@ -193,7 +193,7 @@ class Task(Future[T]):
 
     def _resume(self, future: Future[Any]) -> None:
         """Done-callback of the awaited future: resume the code in this thread."""
-        with lock_of(self):
+        with self._lock:
             parked = self._parked
             if parked is None or parked[0] is not future:
                 return  # cancel() took over, or this is a stale registration
@@ -202,41 +202,50 @@ class Task(Future[T]):
         self._run(*_outcome(future))
 
     def _end(self, raised: bool, payload: Any) -> None:
-        with lock_of(self):
+        with self._lock:
             self._code = None
             self._driver.thread = None
             msg, self._request = self._request, _NO_REQUEST
-        if raised:
-            if _is_cancellation(payload):
-                Future._cancel(self, payload.args[0] if payload.args else None)
-            else:
-                fail(self, payload)
+        if raised and _is_cancellation(payload):
+            self._end_cancelled(payload.args[0] if payload.args else None)
+        elif raised:
+            fail(self, payload)
         elif msg is not _NO_REQUEST:
-            Future._cancel(self, msg)  # asyncio's rule: the request still wins
+            self._end_cancelled(msg)  # asyncio's rule: the request still wins
         else:
             self.try_set_result(payload)
 
+    def _end_cancelled(self, msg: Any) -> None:
+        # Past our own _cancel_one, which refuses once the code has ended.
+        _, upstream = Future._cancel_one(self, msg, None)
+        if upstream is not None:
+            cancel_upstream(upstream, msg)
+
     # -- cancelling -------------------------------------------------------------------
 
-    def _cancel(self, msg: Any = None, only_if: Callable[[Future[T]], bool] | None = None) -> bool:
-        with lock_of(self):
+    def _cancel_one(
+        self, msg: Any, only_if: Callable[[Future[T]], bool] | None
+    ) -> tuple[bool, Any]:
+        # The one place every cancellation passes: cancel(), and the upward rule.
+        with self._lock:
             if self._code is None:
                 # The code has ended: its outcome stands (or is being set right now).
-                return self._state in _CANCELLED
+                return self._state in _CANCELLED, None
             if only_if is not None and not only_if(self):
-                return False
+                return False, None
             parked = self._parked
             if parked is None:
                 # Running (maybe in this very thread): it gets it at its next await.
                 self._request = msg
-                return False
+                return False, None
             self._parked = None
             self._driver.thread = threading.current_thread()
         future, dependant = parked
         future.remove_done_callback(dependant)
         cancel_if_unwanted(future, msg)
         self._run(True, CancelledError() if msg is None else CancelledError(msg))
-        return self.cancelled()
+        # The code's end settled the task, and walked its upstream if it was cancelled.
+        return self.cancelled(), None
 
 
 def _is_cancellation(error: BaseException) -> bool:

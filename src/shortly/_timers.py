@@ -260,11 +260,14 @@ class Timer(Future[T]):
         self._scheduler.disarm(self)
         return True
 
-    def _cancel(self, msg: Any = None, only_if: Callable[[Future[T]], bool] | None = None) -> bool:
-        if not Future._cancel(self, msg, only_if):
-            return False
-        self._scheduler.disarm(self)
-        return True
+    def _cancel_one(
+        self, msg: Any, only_if: Callable[[Future[T]], bool] | None
+    ) -> tuple[bool, Any]:
+        # The one place every cancellation passes: cancel(), and the upward rule.
+        cancelled, upstream = Future._cancel_one(self, msg, only_if)
+        if cancelled:
+            self._scheduler.disarm(self)
+        return cancelled, upstream
 
 
 def attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:

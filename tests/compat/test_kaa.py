@@ -443,6 +443,14 @@ def test_abort_refused_when_finished_not_abortable_or_vetoed() -> None:
         kaa.InProgress(abortable="yes")  # type: ignore[arg-type]
 
 
+def test_abort_of_an_inprogress_its_abort_handler_finished_is_refused() -> None:
+    ip = kaa.InProgress()
+    ip.signals["abort"].connect(lambda exc: ip.finish("finished instead"))
+    with pytest.raises(RuntimeError, match="already finished"):
+        ip.abort()
+    assert ip.result == "finished instead"
+
+
 def test_abort_with_a_given_exception_and_abortable_setter() -> None:
     ip = kaa.InProgress()
     ip.abortable = True

@@ -693,10 +693,15 @@ class InProgress(Signal):
             exc.inprogress = self
         if exc.origin is None:
             exc.origin = self
-        self._cancel_for_abort(exc)
+        future = self._future
+        if self._cancel_for_abort(exc) or not future.done():
+            return  # aborted, or a running coroutine gets it at its next wait
+        ended_with = future._result if future.cancelled() else future._exception
+        if ended_with is not exc:  # it finished otherwise while the handlers ran
+            raise RuntimeError("InProgress is already finished.")
 
-    def _cancel_for_abort(self, exc: InProgressAborted) -> None:
-        self._future.cancel(exc)
+    def _cancel_for_abort(self, exc: InProgressAborted) -> bool:
+        return self._future.cancel(exc)
 
     def timeout(
         self, timeout: float, callback: Callable[[], object] | None = None, abort: bool = False
@@ -927,9 +932,9 @@ class CoroutineInProgress(InProgress):
 
     _box: _AbortBox
 
-    def _cancel_for_abort(self, exc: InProgressAborted) -> None:
+    def _cancel_for_abort(self, exc: InProgressAborted) -> bool:
         self._box.exc = exc
-        self._future.cancel(exc)
+        return self._future.cancel(exc)
 
 
 def _awaited(yielded: Any) -> Future[Any] | None:

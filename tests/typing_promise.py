@@ -1,0 +1,33 @@
+"""Checked by ``mypy --strict`` in ``make typecheck`` (not collected by pytest).
+
+``then`` maps ``Future[T]`` to ``Future[U]`` whether the handler returns a value, a
+future or an awaitable.
+"""
+
+from __future__ import annotations
+
+from typing_extensions import assert_type
+
+import shortly
+
+
+def to_future(x: int) -> shortly.Future[str]:
+    return shortly.Future.resolved(str(x))
+
+
+def to_value(x: int) -> str:
+    return str(x)
+
+
+async def to_awaitable(x: int) -> str:
+    return str(x)
+
+
+f: shortly.Future[int] = shortly.Future()
+assert_type(f.then(to_future), shortly.Future[str])
+assert_type(f.then(to_value), shortly.Future[str])
+assert_type(f.then(to_awaitable), shortly.Future[str])
+assert_type(f.then(None, lambda e: 0), shortly.Future[int])
+assert_type(f.finally_(lambda: None), shortly.Future[int])
+assert_type(f.with_timeout(1.0), shortly.Future[int])
+assert_type(shortly.Future.resolved(1.5), shortly.Future[float])
