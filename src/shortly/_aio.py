@@ -220,6 +220,9 @@ class _LoopOwner:
         self.loop = loop
         self.thread = thread
 
+    def __repr__(self) -> str:
+        return f"event loop {type(self.loop).__name__}"
+
     def __shortly_owner_thread__(self) -> threading.Thread | None:
         # asyncio's BaseEventLoop records the thread it runs in; other loops may not.
         ident = getattr(self.loop, "_thread_id", None)

@@ -109,7 +109,7 @@ class Task(Future[T]):
         # whichever thread resumes it.
         self._context = contextvars.copy_context()
         self._name: str = getattr(code, "__qualname__", type(code).__qualname__)
-        # Under lock_of(self): the future the code is parked on, and the callback
+        # Under self._lock: the future the code is parked on, and the callback
         # registered there; whoever takes it away resumes the code.
         self._parked: tuple[Future[Any], Dependant] | None = None
         self._request: Any = _NO_REQUEST
