@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import gc
 import threading
 import types
 from collections.abc import Generator
@@ -77,6 +78,24 @@ class TestCoroutines:
 
         error = shortly.spawn(code()).exception(timeout=5)
         assert isinstance(error, LookupError)
+
+    def test_a_dropped_failed_task_is_reported_without_the_gc(self) -> None:
+        seen: list[shortly.Unhandled] = []
+        gate: shortly.Future[None] = shortly.Future()
+
+        async def code() -> None:
+            await gate
+            raise LookupError("nobody looks")
+
+        previous = shortly.set_unhandled_handler(seen.append)
+        gc.disable()  # no reference cycle may hold the failed task
+        try:
+            shortly.spawn(code())
+            gate.set_result(None)
+        finally:
+            gc.enable()
+            shortly.set_unhandled_handler(previous)
+        assert [type(u.error) for u in seen] == [LookupError]
 
     def test_a_failed_await_raises_inside_and_counts_as_seen(self) -> None:
         async def code() -> str:
@@ -220,7 +239,7 @@ class TestCoroutines:
         async def fetch_user() -> int:
             return 1
 
-        assert "code=TestCoroutines.test_repr_names_the_code.<locals>.fetch_user" in repr(
+        assert "spawn(TestCoroutines.test_repr_names_the_code.<locals>.fetch_user)" in repr(
             shortly.spawn(fetch_user())
         )
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextvars
+import gc
 import math
 import threading
 from collections.abc import Iterator
 from typing import Any
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 import shortly
 from shortly import _timers
@@ -53,6 +56,24 @@ class TestLater:
         f = shortly.later(0, int, "not a number")
         assert isinstance(f.exception(timeout=5), ValueError)
 
+    def test_a_dropped_failed_timer_is_reported_without_the_gc(self) -> None:
+        reported = threading.Event()
+        seen: list[shortly.Unhandled] = []
+
+        def handler(unhandled: shortly.Unhandled) -> None:
+            seen.append(unhandled)
+            reported.set()
+
+        previous = shortly.set_unhandled_handler(handler)
+        gc.disable()  # no reference cycle may hold the failed timer
+        try:
+            shortly.later(0, int, "x")
+            assert reported.wait(5)
+        finally:
+            gc.enable()
+            shortly.set_unhandled_handler(previous)
+        assert isinstance(seen[0].error, ValueError)
+
     def test_stop_iteration_arrives_wrapped(self) -> None:
         f = shortly.later(0, next, iter([]))
         error = f.exception(timeout=5)
@@ -67,6 +88,12 @@ class TestLater:
         shortly.later(0.1).result(timeout=5)
         assert ran == []
         assert doomed.cancelled()
+
+    def test_cancelling_its_last_dependant_disarms_it(self) -> None:
+        timer = shortly.later(3600)
+        assert timer.then(str).cancel()
+        assert timer.cancelled()
+        assert isinstance(timer, _timers.Timer) and timer._entry is None
 
     def test_cancel_after_firing_is_refused(self) -> None:
         f = shortly.later(0, lambda: "done")
@@ -149,6 +176,32 @@ class TestTheTimerThread:
         for t in keep:
             t.cancel()
         assert scheduler._heap == []
+
+    @hypothesis.settings(max_examples=60, deadline=None)
+    @hypothesis.given(
+        st.lists(st.tuples(st.booleans(), st.integers(min_value=0, max_value=10_000)), max_size=400)
+    )
+    def test_bookkeeping_under_any_arm_and_cancel_sequence(
+        self, operations: list[tuple[bool, int]]
+    ) -> None:
+        sched = _timers._Scheduler()
+        live: list[_timers.Timer[None]] = []
+        for arm_one, pick in operations:
+            if arm_one or not live:
+                live.append(arm(sched, 3600))
+            else:
+                assert live.pop(pick % len(live)).cancel()
+            stats = sched.statistics()
+            assert stats.armed == len(live)
+            # Dead entries are swept before they outnumber live ones (past a minimum).
+            assert len(sched._heap) <= 2 * len(live) + _timers._COMPACT_MIN
+        thread = sched._thread
+        for timer in live:
+            timer.cancel()
+        assert sched._heap == [] and sched.statistics().armed == 0
+        if thread is not None:
+            thread.join(5)
+            assert not thread.is_alive()
 
     def test_settling_a_timer_by_hand_disarms_it(self, scheduler: _timers._Scheduler) -> None:
         timer = arm(scheduler, 3600)

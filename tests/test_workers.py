@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextvars
+import gc
 import subprocess
 import sys
 import threading
@@ -115,6 +116,17 @@ class TestOrderAndOutcomes:
         assert isinstance(unhandled[0].error, KeyError)
         assert "test-queue" in unhandled[0].context
         assert "boom" in (unhandled[0].source or "")
+
+    def test_a_dropped_failed_future_is_reported_without_the_gc(
+        self, queue: shortly.SerialExecutor, unhandled: list[shortly.Unhandled]
+    ) -> None:
+        gc.disable()  # no reference cycle may hold the failed future
+        try:
+            queue.submit(int, "x")
+            queue.shutdown()  # the worker lets go of it
+        finally:
+            gc.enable()
+        assert [type(u.error) for u in unhandled] == [ValueError]
 
     def test_even_system_exit_does_not_stop_the_queue(
         self, queue: shortly.SerialExecutor, unhandled: list[shortly.Unhandled]

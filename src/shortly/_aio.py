@@ -211,7 +211,7 @@ def _park_trio(future: Future[Any]) -> Generator[Any, None, None]:
 # -- running on a loop ----------------------------------------------------------------------
 
 
-class _LoopOwner:
+class EventLoopOwner:
     """The owner of futures that an asyncio loop is to resolve: the loop's thread."""
 
     __slots__ = ("loop", "thread")
@@ -219,9 +219,6 @@ class _LoopOwner:
     def __init__(self, loop: asyncio.AbstractEventLoop, thread: threading.Thread | None) -> None:
         self.loop = loop
         self.thread = thread
-
-    def __repr__(self) -> str:
-        return f"event loop {type(self.loop).__name__}"
 
     def __shortly_owner_thread__(self) -> threading.Thread | None:
         # asyncio's BaseEventLoop records the thread it runs in; other loops may not.
@@ -260,7 +257,7 @@ def call_in_loop(
 
     here = asyncio._get_running_loop() is loop
     future: Future[Any] = Future(
-        owner=_LoopOwner(loop, threading.current_thread() if here else None)
+        owner=EventLoopOwner(loop, threading.current_thread() if here else None)
     )
     start = partial(_start, loop, future, fn, args, kwargs)
     if here:

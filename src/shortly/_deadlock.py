@@ -56,10 +56,8 @@ def describe_owner(owner: Owner | None) -> str:
         return "none"
     if isinstance(owner, threading.Thread):
         return repr(owner.name)
-    # An owner may name itself with __repr__; the default one is just noise here.
-    name = repr(owner) if type(owner).__repr__ is not object.__repr__ else type(owner).__name__
     thread = owner_thread(owner)
-    return f"{name} on {thread.name!r}" if thread else name
+    return f"{type(owner).__name__} on {thread.name!r}" if thread else type(owner).__name__
 
 
 def _cycle(me: threading.Thread, future: Any) -> list[tuple[threading.Thread, Any]] | None:

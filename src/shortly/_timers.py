@@ -1,7 +1,8 @@
 """One shared timer thread: ``later``, ``sleep``, ``with_timeout`` and ``wait_until``.
 
 Every timer in the process lives in one heap ordered by deadline (ties by arming
-order), guarded by one condition. The timer thread is started by the first timer
+order), guarded by one lock, with a condition on it for the thread to sleep on. The
+timer thread is started by the first timer
 armed and exits as soon as no timer is left, so an idle program has no timer thread;
 it is a daemon, so a pending timer never keeps the interpreter alive.
 
@@ -100,6 +101,9 @@ class _Scheduler:
 
     def __shortly_owner_thread__(self) -> threading.Thread | None:
         return self._thread
+
+    def __repr__(self) -> str:
+        return "the timer thread"
 
     def arm(
         self,

@@ -1,7 +1,8 @@
 """Timing helpers and the benchmark command line.
 
 Two layers. :func:`timeit` and :class:`Bench` time a callable ``times`` times and say
-how long it took (pulsar's API, which :mod:`shortly.compat.pulsar` re-exports).
+how long it took, synchronously (:mod:`shortly.compat.pulsar` keeps pulsar's own
+future-returning ``timeit`` and ``Bench``).
 :class:`Report` runs the comparisons in ``benchmarks/``: every entry of a scenario is
 timed in the same process, best of several runs, and reported as nanoseconds per
 operation and as a ratio to a baseline, because a ratio measured side by side survives
