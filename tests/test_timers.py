@@ -22,16 +22,16 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 
 
 @pytest.fixture
-def scheduler() -> Iterator[_timers._Scheduler]:
+def scheduler() -> Iterator[_timers.TimerThread]:
     """A private timer scheduler, so that timers of other tests cannot interfere."""
-    sched = _timers._Scheduler()
+    sched = _timers.TimerThread()
     yield sched
     thread = sched._thread
     if thread is not None:
         thread.join(5)
 
 
-def arm(sched: _timers._Scheduler, delay: float) -> _timers.Timer[None]:
+def arm(sched: _timers.TimerThread, delay: float) -> _timers.Timer[None]:
     timer: _timers.Timer[None] = _timers.Timer(sched)
     sched.arm(timer, delay)
     return timer
@@ -73,6 +73,13 @@ class TestLater:
             gc.enable()
             shortly.set_unhandled_handler(previous)
         assert isinstance(seen[0].error, ValueError)
+
+    def test_fn_raising_cancelled_error_fails_the_future(self) -> None:
+        def gives_up() -> None:
+            raise shortly.CancelledError("inner")
+
+        f = shortly.later(0, gives_up)
+        assert isinstance(f.exception(timeout=5), shortly.CancelledError)
 
     def test_stop_iteration_arrives_wrapped(self) -> None:
         f = shortly.later(0, next, iter([]))
@@ -139,7 +146,7 @@ class TestLater:
 
 class TestTheTimerThread:
     def test_started_on_demand_and_gone_when_none_is_left(
-        self, scheduler: _timers._Scheduler
+        self, scheduler: _timers.TimerThread
     ) -> None:
         assert scheduler.statistics() == _timers.TimerStatistics(0, 0, False)
         timer = arm(scheduler, 0.001)
@@ -151,7 +158,7 @@ class TestTheTimerThread:
         assert scheduler.statistics() == _timers.TimerStatistics(0, 0, False)
 
     def test_many_timers_set_and_cancelled_leave_nothing(
-        self, scheduler: _timers._Scheduler
+        self, scheduler: _timers.TimerThread
     ) -> None:
         timers = [arm(scheduler, 3600) for _ in range(100_000)]
         assert scheduler.statistics().armed == 100_000
@@ -166,7 +173,7 @@ class TestTheTimerThread:
         assert all(t._action is None and t._args is None and t._entry is None for t in timers)
 
     def test_dead_entries_never_outnumber_live_ones_for_long(
-        self, scheduler: _timers._Scheduler
+        self, scheduler: _timers.TimerThread
     ) -> None:
         keep = [arm(scheduler, 3600) for _ in range(100)]
         for t in [arm(scheduler, 3600) for _ in range(1000)]:
@@ -184,7 +191,7 @@ class TestTheTimerThread:
     def test_bookkeeping_under_any_arm_and_cancel_sequence(
         self, operations: list[tuple[bool, int]]
     ) -> None:
-        sched = _timers._Scheduler()
+        sched = _timers.TimerThread()
         live: list[_timers.Timer[None]] = []
         for arm_one, pick in operations:
             if arm_one or not live:
@@ -203,12 +210,12 @@ class TestTheTimerThread:
             thread.join(5)
             assert not thread.is_alive()
 
-    def test_settling_a_timer_by_hand_disarms_it(self, scheduler: _timers._Scheduler) -> None:
+    def test_settling_a_timer_by_hand_disarms_it(self, scheduler: _timers.TimerThread) -> None:
         timer = arm(scheduler, 3600)
         timer.set_result(None)
         assert scheduler.statistics().armed == 0
 
-    def test_a_timer_belongs_to_its_scheduler(self, scheduler: _timers._Scheduler) -> None:
+    def test_a_timer_belongs_to_its_scheduler(self, scheduler: _timers.TimerThread) -> None:
         with pytest.raises(ValueError, match="scheduler it was made for"):
             scheduler.arm(_timers.Timer(), 1)
 

@@ -140,6 +140,16 @@ class TestOrderAndOutcomes:
         assert isinstance(f.exception(timeout=5), ValueError)
         assert queue.submit(int, "7").result(timeout=5) == 7
 
+    def test_an_action_raising_cancelled_error_fails_its_future(
+        self, queue: shortly.SerialExecutor
+    ) -> None:
+        def gives_up() -> None:
+            raise shortly.CancelledError("inner")
+
+        f = queue.submit(gives_up)
+        assert isinstance(f.exception(timeout=5), shortly.CancelledError)
+        assert not f.cancelled(), "it ran, so it failed rather than being cancelled"
+
     def test_cancelled_before_it_starts_is_skipped(self, queue: shortly.SerialExecutor) -> None:
         ran: list[str] = []
         release = blocker(queue)
@@ -433,6 +443,15 @@ class TestSubmit:
         finally:
             user.reset(token)
         assert f.result(timeout=5) == "delayed"
+
+    def test_a_delayed_submit_is_owned_by_the_serial_executor(
+        self, queue: shortly.SerialExecutor
+    ) -> None:
+        def waits_for_a_later_one() -> Any:
+            return shortly.submit(str, executor=queue, delay=0).result(timeout=5)
+
+        f = queue.submit(waits_for_a_later_one)
+        assert isinstance(f.exception(timeout=5), shortly.DeadlockError)
 
     def test_cancel_during_the_delay_never_submits(self, queue: shortly.SerialExecutor) -> None:
         ran: list[str] = []

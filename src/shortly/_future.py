@@ -86,7 +86,12 @@ class Future(PromiseMethods[T], _base.Future[T]):
     _exception: BaseException | None
 
     def __init__(self, *, owner: _deadlock.Owner | None = None) -> None:
-        if owner is not None and not isinstance(owner, (threading.Thread, _deadlock.OwnerLike)):
+        # hasattr on the type, not isinstance(OwnerLike): a runtime Protocol check is slow.
+        if not (
+            owner is None
+            or isinstance(owner, threading.Thread)
+            or hasattr(type(owner), "__shortly_owner_thread__")
+        ):
             raise TypeError(
                 "owner must be a threading.Thread or have __shortly_owner_thread__(), "
                 f"not {type(owner).__name__}"

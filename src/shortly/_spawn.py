@@ -55,24 +55,20 @@ _CANCELLED = (_base.CANCELLED, _base.CANCELLED_AND_NOTIFIED)
 _NO_REQUEST: Any = object()  # no cancel request pending (None is a valid message)
 
 
-class _Driver:
+class SpawnedCode:
     """The owner of a task's future: whichever thread steps the code right now.
 
     A separate object, not the task itself, so that the task holds no reference to
-    itself and is freed (and reported, if it failed unobserved) as soon as dropped.
+    itself. (Deadlock messages name an owner by its class, hence this class's name.)
     """
 
-    __slots__ = ("name", "thread")
+    __slots__ = ("thread",)
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self) -> None:
         self.thread: threading.Thread | None = None
 
     def __shortly_owner_thread__(self) -> threading.Thread | None:
         return self.thread
-
-    def __repr__(self) -> str:
-        return f"spawn({self.name})"
 
 
 def _advance(run: Callable[..., Any], step: Callable[[Any], Any], value: Any) -> tuple[int, Any]:
@@ -100,23 +96,26 @@ class Task(Future[T]):
     ('Task', 42)
     """
 
-    __slots__ = ("_code", "_context", "_driver", "_parked", "_request")
+    __slots__ = ("_code", "_context", "_driver", "_name", "_parked", "_request")
 
     def __init__(self, code: Coroutine[Any, Any, T] | Generator[Any, Any, T]) -> None:
         super().__init__()
         # Set directly: the driver is owner-like by construction, and the
         # constructor's runtime Protocol check costs microseconds.
-        name = getattr(code, "__qualname__", type(code).__qualname__)
-        self._owner = self._driver = _Driver(name)
+        self._owner = self._driver = SpawnedCode()
         self._driver.thread = threading.current_thread()  # spawn() steps it first
         self._code: Any = code
         # Like an asyncio task, every step runs in a copy of the spawner's context,
         # whichever thread resumes it.
         self._context = contextvars.copy_context()
+        self._name: str = getattr(code, "__qualname__", type(code).__qualname__)
         # Under self._lock: the future the code is parked on, and the callback
         # registered there; whoever takes it away resumes the code.
         self._parked: tuple[Future[Any], Dependant] | None = None
         self._request: Any = _NO_REQUEST
+
+    def _describe(self) -> str:
+        return f"{super()._describe()[:-1]} code={self._name}>"
 
     # -- stepping -------------------------------------------------------------------
 

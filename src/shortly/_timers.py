@@ -82,11 +82,12 @@ class TimerStatistics:
     thread_alive: bool
 
 
-class _Scheduler:
-    """The heap, its condition and the timer thread that drains it.
+class TimerThread:
+    """The heap, its lock and condition, and the thread that drains it (one per process).
 
     It is also the owner of every timer future: a wait on one from the timer thread
-    itself raises DeadlockError (see :mod:`shortly._deadlock`).
+    itself raises DeadlockError (see :mod:`shortly._deadlock`, which names an owner
+    by its class, hence this class's name).
     """
 
     def __init__(self) -> None:
@@ -101,9 +102,6 @@ class _Scheduler:
 
     def __shortly_owner_thread__(self) -> threading.Thread | None:
         return self._thread
-
-    def __repr__(self) -> str:
-        return "the timer thread"
 
     def arm(
         self,
@@ -219,7 +217,7 @@ class _Scheduler:
             return TimerStatistics(self._live, self._dead, self._thread is not None)
 
 
-_scheduler = _Scheduler()
+_scheduler = TimerThread()
 
 
 def statistics() -> TimerStatistics:
@@ -246,13 +244,13 @@ class Timer(Future[T]):
 
     __slots__ = ("_action", "_args", "_entry", "_scheduler")
 
-    def __init__(self, scheduler: _Scheduler | None = None) -> None:
+    def __init__(self, scheduler: TimerThread | None = None) -> None:
         Future.__init__(self)
         self._scheduler = scheduler or _scheduler
         # The scheduler is trivially owner-like; passing it through __init__ would
         # pay a runtime Protocol check (microseconds) on every timer.
         self._owner = self._scheduler
-        # Set and cleared under the scheduler's lock (see _Scheduler.arm).
+        # Set and cleared under the scheduler's lock (see TimerThread.arm).
         self._entry: list[Any] | None = None
         self._action: Callable[..., None] | None = None
         self._args: tuple[Any, ...] | None = None
@@ -277,14 +275,26 @@ class Timer(Future[T]):
 def attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
     """``(True, fn(*args))``, or ``(False, exception)`` (for the modules running work).
 
-    Caught in a frame that does not hold the future to fail: a traceback keeps its
-    frames alive, and one holding the failed future would delay its unhandled-failure
-    report until the garbage collector finds the cycle.
+    A traceback keeps its frames alive, and through them their callers' frames: a
+    failed future held by any of them sits in a reference cycle, and its
+    unhandled-failure report waits for the garbage collector. Catching here keeps the
+    catching frame free of the future; a caller holding it lets go before returning
+    (see ``_call_later``), or is a loop that rebinds it (the serial worker).
     """
     try:
         return True, fn(*args)
     except BaseException as error:
         return False, error
+
+
+def fail_running(future: Future[Any], error: BaseException) -> None:
+    """Fail ``future``, which its work marked running, with what the work raised.
+
+    :func:`~shortly._adapt.fail` turns a ``CancelledError`` into cancelling, but a
+    running future cannot be cancelled (the stdlib rule): it fails with the error.
+    """
+    if not fail(future, error) and future.running():
+        future.try_set_exception(error)
 
 
 def _call_later(
@@ -299,7 +309,10 @@ def _call_later(
     if ok:
         timer.try_set_result(value)
     else:
-        fail(timer, value)
+        fail_running(timer, value)
+        # The error's traceback keeps this frame alive (through its callers' frames):
+        # holding the timer here would put it in a cycle, and delay its report to GC.
+        del timer, value
 
 
 @overload
@@ -407,6 +420,7 @@ def _poll(
     ok, value = attempt(ctx.run, predicate)
     if not ok:
         fail(timer, value)
+        del timer, value  # no cycle through the traceback (see _call_later)
         return
     if value:
         timer.try_set_result(value)

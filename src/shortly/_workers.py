@@ -27,7 +27,7 @@ import contextvars
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ParamSpec, TypeVar
@@ -38,7 +38,7 @@ from ._cancel import depend
 from ._chain import follow
 from ._errors import DeadlockError
 from ._future import Future
-from ._timers import attempt, check_delay, later
+from ._timers import attempt, check_delay, fail_running, later
 
 __all__ = ["ActionQueue", "SerialExecutor", "SerialStatistics", "submit"]
 
@@ -117,8 +117,9 @@ class SerialExecutor(concurrent.futures.Executor):
     (``put``), and the queue goes on. The worker is not a daemon: work queued when the
     program ends still runs, but an idle worker does not keep it waiting.
 
-    Each action runs in the :mod:`contextvars` context of the code that queued it (a
-    copy: what it sets there is not seen by later actions). The executor owns the
+    ``map`` is the stdlib's, on top of :meth:`submit`. Each action runs in the
+    :mod:`contextvars` context of the code that queued it (a copy: what it sets there
+    is not seen by later actions). The executor owns the
     futures it runs: an action that blocks on the future of an action queued behind it
     raises :class:`~shortly.DeadlockError` instead of hanging.
 
@@ -292,27 +293,6 @@ class SerialExecutor(concurrent.futures.Executor):
             self._enqueue_slow(context, call, future)
         return future
 
-    def map(
-        self,
-        fn: Callable[..., T],
-        *iterables: Iterable[Any],
-        timeout: float | None = None,
-        chunksize: int = 1,
-    ) -> Iterator[T]:
-        """Like the builtin ``map``, run in order on the worker; results as they come.
-
-        Every call is queued at once; iterating yields each result in order, raising
-        the first exception met (and cancelling the calls not yet started), or
-        ``TimeoutError`` if ``timeout`` seconds pass from this call. ``chunksize`` is
-        accepted for compatibility and ignored.
-
-        >>> import shortly
-        >>> with shortly.SerialExecutor() as queue:
-        ...     list(queue.map(pow, [2, 3], [5, 2]))
-        [32, 9]
-        """
-        return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
-
     # -- the worker -------------------------------------------------------------------
 
     def _work(self) -> None:
@@ -330,23 +310,24 @@ class SerialExecutor(concurrent.futures.Executor):
                 if self._discard:
                     _cancel_futures((future, *entries))
                     break
-                run = blank.run if context is None else context.run
+                if context is None:
+                    context = blank
                 try:
                     if future is None:
-                        run(call)
+                        context.run(call)
                     elif future.set_running_or_notify_cancel():
-                        ok, value = run(attempt, call)
+                        ok, value = context.run(attempt, call)
                         if ok:
                             future.try_set_result(value)
                         else:
-                            fail(future, value)
+                            fail_running(future, value)
                 except BaseException as error:
                     # The queue must go on whatever an action (or a callback) raises.
                     report(error, f"an action on {self._name!r} raised", repr(call))
-                if blank:
+                if context is blank and blank:
                     blank = _Context()
             # Hold on to nothing of the last actions while idle.
-            batch = entries = context = call = future = run = value = None  # type: ignore[assignment]
+            batch = entries = context = call = future = value = None  # type: ignore[assignment]
 
     def _take(self) -> list[Any] | None:
         """Everything queued, once there is some; None when the worker is to exit."""
@@ -538,6 +519,8 @@ def submit(
         return _start(executor, ctx, fn, args, kwargs)
     seconds = check_delay(delay, "delay")
     out: Future[T] = Future()
+    if isinstance(executor, SerialExecutor):
+        out._owner = executor  # its actions must not block on it: see DeadlockError
     timer = later(seconds)
 
     def started(_: Future[None]) -> None:

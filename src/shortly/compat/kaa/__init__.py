@@ -1,0 +1,93 @@
+"""kaa's ``InProgress`` signals and generator coroutines, on shortly's core.
+
+Change ``import kaa`` to ``from shortly.compat import kaa``.
+
+An :class:`InProgress` is a view of a :class:`shortly.Future`: ``finish``/``throw``
+resolve it, one done-callback emits the signals, ``waitfor`` and ``timeout`` are core
+chains and timers, ``abort`` is the core's cancel (its ``InProgressAborted`` travels
+as the cancel message), :class:`InProgressAny` and :class:`InProgressAll` are
+:func:`shortly.race` and :func:`shortly.settled`, and :func:`coroutine` runs the
+generator with :func:`shortly.spawn`. There is no main loop: callbacks run in the
+thread that finishes the InProgress, a coroutine resumes in the thread that finishes
+what it yielded, and ``wait()`` blocks the calling thread.
+
+Follows the original:
+
+* An InProgress is a :class:`Signal`: ``connect(callback, *args, **kwargs)`` callbacks
+  get the result; the ``exception`` signal's handlers get ``(tp, exc, tb)``;
+  ``connect_both`` connects both. ``finished``, ``failed`` and ``result`` (which
+  raises the exception) report the outcome.
+* ``finish(result)`` returns self; finishing with an unfinished InProgress waits for it
+  (``waitfor``); finishing twice raises ``RuntimeError``. ``throw()`` with no
+  arguments throws the exception being handled.
+* ``execute(func, *args, **kwargs)`` finishes with what ``func`` returns or raises.
+* ``abort(exc=None)`` throws :class:`InProgressAborted` (``RuntimeError`` if finished
+  or not abortable: abortable means ``abortable=True`` or a handler on the ``abort``
+  signal, and coroutines, timeouts and delays are). ``timeout(seconds, callback=None,
+  abort=False)`` throws :class:`TimeoutException`. ``wait(timeout=None)`` returns the
+  result or raises. ``InProgressAborted`` and ``TimeoutException`` derive from
+  ``BaseException``.
+* :class:`InProgressAny` finishes with ``(index, result)`` of the first to finish (a
+  failure as ``(index, (tp, exc, tb))``); :class:`InProgressAll` finishes with itself
+  once every child has finished or failed (at once if empty), and iterates its children.
+* :func:`inprogress` calls ``__inprogress__``; a :class:`Signal`'s InProgress finishes
+  at its next emission. :func:`delay` finishes after a number of seconds.
+* ``@coroutine()`` generators yield an InProgress to wait for it (its exception is
+  raised at the ``yield``), ``NotFinished`` to be resumed later, and any other value to
+  finish with it. A coroutine that fails before its first wait raises to the caller.
+* A failure nobody handled (no exception handler, ``result`` never read, not caught in
+  a coroutine) is reported with the heading "Unhandled asynchronous exception." when
+  the InProgress is dropped, on the ``shortly`` logger and to
+  :func:`shortly.set_unhandled_handler`.
+
+Differs, on purpose:
+
+* A callback connected after the InProgress finished is called at once (the original
+  called it only if nobody had been connected at the finish, and otherwise never).
+* Finishing or throwing into an aborted InProgress is a quiet no-op, as resolving a
+  cancelled shortly future is (the producer must not crash because a consumer lost
+  interest); throwing into a finished one raises ``RuntimeError`` instead of silently
+  replacing the outcome.
+* A callback that raises is reported as an unhandled failure and the other callbacks
+  still run; the original let it escape into whoever finished the InProgress.
+* :class:`InProgressAny` and :class:`InProgressAll` watch their children at once rather
+  than only once something is connected to them. An empty ``InProgressAny``, which the
+  original left unfinished for ever, raises ``ValueError``.
+* ``timeout(abort=True)`` aborts the original even if it is not abortable; aborting the
+  InProgress it returns aborts the original only if nothing else waits for it.
+* ``@coroutine`` takes only ``interval`` (no policies, progress or groups); the
+  interval applies after ``NotFinished``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Each submodule owns one idea and imports only those below it, never this package.
+from .. import _public
+from . import _coroutine
+from ._combine import InProgressAll, InProgressAny
+from ._coroutine import CoroutineInProgress, coroutine, delay
+from ._exceptions import InProgressAborted, TimeoutException
+from ._inprogress import InProgress
+from ._signal import Signal, inprogress
+
+__all__ = [
+    "CoroutineInProgress",
+    "InProgress",
+    "InProgressAborted",
+    "InProgressAll",
+    "InProgressAny",
+    "NotFinished",
+    "Signal",
+    "TimeoutException",
+    "coroutine",
+    "delay",
+    "inprogress",
+]
+
+# Assigned, not imported: autodoc reads a name's ``#:`` comment from this module's source.
+#: Yielded by a :func:`coroutine` to be resumed after its interval.
+NotFinished: Any = _coroutine.NotFinished
+
+_public.adopt_classes(globals())

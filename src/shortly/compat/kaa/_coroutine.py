@@ -1,0 +1,200 @@
+"""kaa's generator coroutines and ``delay``, on :func:`shortly.spawn` and :func:`shortly.sleep`.
+
+:func:`shortly.spawn` drives the generator; ``_drive`` translates what a kaa
+coroutine yields (an InProgress, ``NotFinished``, a final value) into what spawn waits
+for, and a core cancellation back into kaa's abort.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from collections.abc import Callable, Generator
+from typing import Any, overload
+
+from ..._errors import CancelledError
+from ..._future import Future
+from ..._spawn import spawn
+from ..._timers import check_delay, sleep
+from ._exceptions import InProgressAborted
+from ._inprogress import InProgress, _wrap
+from ._signal import inprogress
+
+__all__ = ["CoroutineInProgress", "NotFinished", "coroutine", "delay"]
+
+
+class _NotFinished:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "kaa.NotFinished"
+
+
+#: Yielded by a :func:`coroutine` to be resumed after its interval.
+NotFinished: Any = _NotFinished()
+
+
+def delay(seconds: float) -> InProgress:
+    """An InProgress that finishes (with None) after ``seconds``; abortable.
+
+    Raises:
+        TypeError: if ``seconds`` is not a number.
+        ValueError: if ``seconds`` is negative or not finite.
+
+    >>> from shortly.compat import kaa
+    >>> ip = kaa.delay(0.01)
+    >>> ip.wait(timeout=5) is None, ip.finished
+    (True, True)
+    """
+    return _wrap(sleep(check_delay(seconds, "seconds")))
+
+
+class _AbortBox:
+    """Set by :meth:`CoroutineInProgress.abort` before the core cancel reaches the code.
+
+    Tells the code's driver that the CancelledError it receives is this coroutine's own
+    abort (which ends it) rather than the abort of what it yielded (which it may catch).
+    """
+
+    __slots__ = ("exc",)
+
+    def __init__(self) -> None:
+        self.exc: InProgressAborted | None = None
+
+
+class CoroutineInProgress(InProgress):
+    """The InProgress of a :func:`coroutine`; aborting it throws the abort into the code.
+
+    >>> from shortly.compat import kaa
+    >>> @kaa.coroutine()
+    ... def forever():
+    ...     yield kaa.InProgress()
+    >>> ip = forever()
+    >>> type(ip).__name__, ip.abortable
+    ('CoroutineInProgress', True)
+    >>> ip.abort(); ip.failed
+    True
+    """
+
+    __slots__ = ("_box",)
+
+    _box: _AbortBox
+
+    def _cancel_for_abort(self, exc: InProgressAborted) -> bool:
+        self._box.exc = exc
+        return self._future.cancel(exc)
+
+
+def _awaited(yielded: Any) -> Future[Any] | None:
+    """The future a coroutine waits on for what it yielded; None: it is the result."""
+    if isinstance(yielded, InProgress):
+        return yielded._future
+    if getattr(yielded, "__inprogress__", None) is not None:
+        return inprogress(yielded)._future
+    if isinstance(yielded, Future):
+        return yielded
+    return None
+
+
+def _end_aborted(gen: Generator[Any, Any, Any], reason: InProgressAborted) -> None:
+    """Throw this coroutine's own abort into it for clean-up, close it, raise the abort."""
+    try:
+        gen.throw(reason)
+    except StopIteration:
+        pass  # it caught the abort and returned: an abort still ends it aborted
+    except InProgressAborted as error:
+        if error is not reason:
+            raise
+    finally:
+        gen.close()  # a value yielded after the abort is ignored, as in kaa
+    raise reason
+
+
+def _drive(
+    gen: Generator[Any, Any, Any], interval: float, box: _AbortBox
+) -> Generator[Any, Any, Any]:
+    """What :func:`shortly.spawn` runs for a kaa coroutine: translate what it yields."""
+    value: Any = None
+    throw = False
+    while True:
+        try:
+            yielded = gen.throw(value) if throw else gen.send(value)
+        except StopIteration as stop:
+            return stop.value
+        if yielded is NotFinished:
+            awaited: Future[Any] | None = sleep(interval)
+        else:
+            awaited = _awaited(yielded)
+            if awaited is None:
+                gen.close()
+                return yielded
+        try:
+            value, throw = (yield awaited), False
+        except GeneratorExit:
+            gen.close()
+            raise
+        except CancelledError as cancelled:
+            if box.exc is not None:
+                _end_aborted(gen, box.exc)
+            # What it waited for was aborted: kaa raises InProgressAborted at the yield.
+            msg = cancelled.args[0] if cancelled.args else None
+            value = msg if isinstance(msg, InProgressAborted) else InProgressAborted(str(cancelled))
+            throw = True
+        except BaseException as error:
+            value, throw = error, True
+
+
+@overload
+def coroutine(interval: float = 0) -> Callable[[Callable[..., Any]], Callable[..., InProgress]]: ...
+@overload
+def coroutine(interval: Callable[..., Any]) -> Callable[..., InProgress]: ...
+def coroutine(interval: Any = 0) -> Any:
+    """Decorate a generator function: calling it runs it as a coroutine, an InProgress.
+
+    The generator yields an InProgress (or a Signal, or a shortly future) to wait for
+    it: its result is sent back, its exception raised at the ``yield``. It yields
+    ``NotFinished`` to be resumed after ``interval`` seconds, and any other value (or
+    returns) to finish with that value. The code runs at once until its first wait,
+    then in whichever thread finishes what it waits for. Use ``@coroutine()`` (kaa's
+    spelling) or ``@coroutine``.
+
+    Raises:
+        TypeError: if ``interval`` is not a number, or (when called) the decorated
+            function does not return a generator.
+        ValueError: if ``interval`` is negative or not finite.
+
+    >>> from shortly.compat import kaa
+    >>> @kaa.coroutine()
+    ... def fetch(ip):
+    ...     try:
+    ...         data = yield ip
+    ...     except KeyError as exc:
+    ...         yield f"failed: {exc}"
+    ...     yield f"got {data}"
+    >>> ok, broken = kaa.InProgress(), kaa.InProgress()
+    >>> a, b = fetch(ok), fetch(broken)
+    >>> _ = ok.finish("page"); _ = broken.throw(KeyError, KeyError("404"), None)
+    >>> a.result, b.result
+    ('got page', "failed: '404'")
+    """
+    if callable(interval):
+        return coroutine()(interval)
+    seconds = check_delay(interval, "interval")
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., InProgress]:
+        @functools.wraps(func)
+        def start(*args: Any, **kwargs: Any) -> InProgress:
+            gen = func(*args, **kwargs)
+            if not isinstance(gen, types.GeneratorType):
+                raise TypeError("@coroutine decorated function is not a generator")
+            box = _AbortBox()
+            ip = CoroutineInProgress.__new__(CoroutineInProgress)
+            ip._box = box
+            ip._setup(spawn(_drive(gen, seconds, box)), True)
+            if ip.failed and not ip._future.cancelled():
+                ip._future.result()  # failed before its first wait: raise it, as kaa does
+            return ip
+
+        return start
+
+    return decorate

@@ -1,0 +1,258 @@
+"""kaa's Signal, the ``__inprogress__`` protocol, and the signal side of an InProgress.
+
+Besides :class:`Signal` and :func:`inprogress`, this holds what an InProgress builds on
+its signals: the ``exception`` signal, whose handlers count as handling the failure,
+and the answer to the core's upward-cancel rule (is anything still connected?).
+
+An InProgress is a Signal, so ``_inprogress`` imports this module. The two places here
+that make an InProgress (a Signal's next emission, the view of a future) import it
+when called instead: the import graph stays acyclic, as with ``shortly._promise``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..._adapt import adapter_for, future_of
+from ..._cancel import Dependant
+from ..._future import Future
+from ..._report import report
+
+if TYPE_CHECKING:
+    from ._inprogress import InProgress
+
+__all__ = ["Signal", "inprogress"]
+
+_Entry = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], bool]
+_OPEN: Any = object()  # a signal that has not been closed by its InProgress finishing
+
+
+def _packed(args: tuple[Any, ...]) -> Any:
+    """What an emission with ``args`` finishes an InProgress with (kaa's rule)."""
+    return None if not args else args[0] if len(args) == 1 else args
+
+
+class Signal:
+    """A list of callbacks, called by :meth:`emit`: the minimal kaa ``Signal``.
+
+    >>> from shortly.compat import kaa
+    >>> clicked = kaa.Signal()
+    >>> clicked.connect(print, "(from the button)")
+    >>> clicked.emit("click")
+    click (from the button)
+    True
+    """
+
+    __slots__ = ("__weakref__", "_callbacks", "_final", "_lock")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._callbacks: list[_Entry] = []
+        # Once the owning InProgress finishes: the arguments a late callback is called
+        # with at once, or None if it is never called.
+        self._final: Any = _OPEN
+
+    def connect(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Call ``callback(*emitted, *args, **kwargs)`` on each emission.
+
+        Raises:
+            TypeError: if ``callback`` is not callable.
+
+        >>> from shortly.compat import kaa
+        >>> s = kaa.Signal(); s.connect(print, "and", sep="-")
+        >>> _ = s.emit("this")
+        this-and
+        """
+        self._connect(callback, args, kwargs, once=False)
+
+    def connect_once(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Like :meth:`connect`, for the next emission only.
+
+        >>> from shortly.compat import kaa
+        >>> s = kaa.Signal(); s.connect_once(print)
+        >>> s.emit(1); s.emit(2)
+        1
+        True
+        True
+        """
+        self._connect(callback, args, kwargs, once=True)
+
+    def _connect(
+        self,
+        callback: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        once: bool,
+    ) -> None:
+        if not callable(callback):
+            raise TypeError(f"callback must be callable, not {type(callback).__name__}")
+        with self._lock:
+            final = self._final
+            if final is _OPEN:
+                self._callbacks.append((callback, args, kwargs, once))
+                return
+        if final is not None:
+            self._deliver([(callback, args, kwargs, once)], final)
+
+    def disconnect(self, callback: Callable[..., Any]) -> bool:
+        """Remove every connection of ``callback``; tell whether there was one.
+
+        >>> from shortly.compat import kaa
+        >>> s = kaa.Signal(); s.connect(print)
+        >>> s.disconnect(print), s.count()
+        (True, 0)
+        """
+        with self._lock:
+            kept = [entry for entry in self._callbacks if entry[0] != callback]
+            removed = len(kept) != len(self._callbacks)
+            self._callbacks = kept
+        return removed
+
+    def count(self) -> int:
+        """How many callbacks are connected (also ``len(signal)``).
+
+        >>> from shortly.compat import kaa
+        >>> kaa.Signal().count()
+        0
+        """
+        with self._lock:
+            return len(self._callbacks)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __bool__(self) -> bool:
+        return True  # a signal with no callbacks is still a signal, not a false value
+
+    def emit(self, *args: Any) -> bool:
+        """Call the connected callbacks with ``args``; False if one of them returned False.
+
+        A callback that raises is reported as an unhandled failure (see
+        :func:`shortly.set_unhandled_handler`) and the others still run.
+
+        >>> from shortly.compat import kaa
+        >>> s = kaa.Signal(); s.connect(lambda x: x > 0)
+        >>> s.emit(1), s.emit(-1)
+        (True, False)
+        """
+        with self._lock:
+            entries = self._callbacks
+            self._callbacks = [entry for entry in entries if not entry[3]]
+        return self._deliver(entries, args)
+
+    def _close(self, final: tuple[Any, ...] | None) -> list[_Entry]:
+        """Take the callbacks for a last emission; later ones get ``final`` at once."""
+        with self._lock:
+            self._final = final
+            entries, self._callbacks = self._callbacks, []
+        return entries
+
+    def _deliver(self, entries: list[_Entry], args: tuple[Any, ...]) -> bool:
+        answer = True
+        for callback, extra, kwargs, _once in entries:
+            try:
+                if callback(*args, *extra, **kwargs) is False:
+                    answer = False
+            except BaseException as error:
+                report(error, "a kaa signal callback raised", repr(callback))
+                if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                    raise
+        return answer
+
+    def __inprogress__(self) -> InProgress:
+        """An InProgress finished by the next emission (with its argument, or a tuple).
+
+        >>> from shortly.compat import kaa
+        >>> s = kaa.Signal()
+        >>> ip = kaa.inprogress(s)
+        >>> s.emit("payload")
+        True
+        >>> ip.result
+        'payload'
+        """
+        from ._inprogress import InProgress  # at call time: see the module docstring
+
+        ip = InProgress(abortable=True)
+        future = ip._future
+
+        def emitted(*args: Any) -> None:
+            future.try_set_result(_packed(args))
+
+        self.connect_once(emitted)
+        # Aborted or finished otherwise: leave nothing connected to the signal.
+        future.add_done_callback(Dependant(_BYSTANDER, lambda _: self.disconnect(emitted)))
+        return ip
+
+
+class _Bystander:
+    """The child of a hook that wants nothing from the future it watches (see _cancel)."""
+
+    __slots__ = ()
+
+    def cancelled(self) -> bool:
+        return True
+
+
+_BYSTANDER = _Bystander()
+
+
+class _Interest:
+    """Whether anyone is connected to an InProgress: the upward cancel rule asks this.
+
+    A coroutine awaiting an InProgress gives it up when aborted; the InProgress is then
+    aborted too unless a callback or handler is still connected to it.
+    """
+
+    __slots__ = ("ip",)
+
+    def __init__(self, ip: InProgress) -> None:
+        self.ip = ip
+
+    def cancelled(self) -> bool:
+        ip = self.ip
+        return not (ip.count() or ip._exception_signal.count())
+
+
+class _ExceptionSignal(Signal):
+    """The ``exception`` signal: delivering to a handler marks the failure as handled."""
+
+    __slots__ = ("_future",)
+
+    def __init__(self, future: Future[Any]) -> None:
+        super().__init__()
+        self._future = future
+
+    def _deliver(self, entries: list[_Entry], args: tuple[Any, ...]) -> bool:
+        if entries and not self._future.cancelled():
+            self._future._observe()
+        return super()._deliver(entries, args)
+
+
+def inprogress(obj: Any) -> InProgress:
+    """The InProgress representing ``obj``: ``obj.__inprogress__()``.
+
+    An InProgress is returned as it is. Any future :func:`shortly.future_of` adapts is
+    shown as an InProgress too (new in this module).
+
+    Raises:
+        TypeError: if ``obj`` has no ``__inprogress__`` and is not a future.
+
+    >>> import shortly
+    >>> from shortly.compat import kaa
+    >>> kaa.inprogress(shortly.Future.resolved(5)).result
+    5
+    >>> kaa.inprogress(5)
+    Traceback (most recent call last):
+    ...
+    TypeError: object of type 'int' has no __inprogress__()
+    """
+    method = getattr(obj, "__inprogress__", None)
+    if method is not None:
+        return method()  # type: ignore[no-any-return]
+    if isinstance(obj, Future) or adapter_for(type(obj)) is not None:
+        from ._inprogress import _wrap  # at call time: see the module docstring
+
+        return _wrap(future_of(obj))
+    raise TypeError(f"object of type '{type(obj).__name__}' has no __inprogress__()")
