@@ -23,11 +23,12 @@ async def to_awaitable(x: int) -> str:
     return str(x)
 
 
-f: shortly.Future[int] = shortly.Future()
-assert_type(f.then(to_future), shortly.Future[str])
-assert_type(f.then(to_value), shortly.Future[str])
-assert_type(f.then(to_awaitable), shortly.Future[str])
-assert_type(f.then(None, lambda e: 0), shortly.Future[int])
-assert_type(f.finally_(lambda: None), shortly.Future[int])
-assert_type(f.with_timeout(1.0), shortly.Future[int])
-assert_type(shortly.Future.resolved(1.5), shortly.Future[float])
+def check(f: shortly.Future[int]) -> None:
+    """Never called: the assertions are for mypy."""
+    assert_type(f.then(to_future), shortly.Future[str])
+    assert_type(f.then(to_value), shortly.Future[str])
+    assert_type(f.then(to_awaitable), shortly.Future[str])
+    assert_type(f.then(None, lambda e: 0), shortly.Future[int])
+    assert_type(f.finally_(lambda: None), shortly.Future[int])
+    assert_type(f.with_timeout(1.0), shortly.Future[int])
+    assert_type(shortly.Future.resolved(1.5), shortly.Future[float])
