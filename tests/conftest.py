@@ -6,4 +6,4 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["shortly.testing"]
+pytest_plugins = ["shortly.testing", "tests.redis_server"]

@@ -1,6 +1,6 @@
 """A real ``redis-server`` for the tests: loopback, a free port, no persistence.
 
-Import the fixtures into a test module (``from tests.redis_server import redis_server``).
+``tests/conftest.py`` loads this module as a plugin, so one server serves the session.
 ``redis_server`` is one server for the whole session; ``fresh_redis_server`` is a
 server of the test's own, for tests that stop and restart it.
 

@@ -19,7 +19,7 @@ import redis
 import shortly
 from shortly import Lease, Lock, LockError, LockTimeout
 from shortly.contrib.redis import RedisBackend
-from tests.redis_server import RedisServer, fresh_redis_server, redis_server  # noqa: F401
+from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.timeout(30), pytest.mark.usefixtures("no_unhandled_failures")]
 
@@ -69,7 +69,7 @@ class Backends:
 
 
 @pytest.fixture
-def make(redis_server: RedisServer) -> Iterator[Backends]:  # noqa: F811
+def make(redis_server: RedisServer) -> Iterator[Backends]:
     backends = Backends(redis_server)
     yield backends
     backends.settle()
@@ -88,7 +88,7 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 # -- construction -------------------------------------------------------------------------
 
 
-def test_bad_arguments_are_refused(redis_server: RedisServer) -> None:  # noqa: F811
+def test_bad_arguments_are_refused(redis_server: RedisServer) -> None:
     with pytest.raises(TypeError, match=r"client_or_url must be a redis\.Redis client"):
         RedisBackend(6379)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="prefix"):
@@ -275,7 +275,7 @@ def test_a_process_killed_while_holding_frees_the_lock_after_its_lease(make: Bac
 
 
 def test_a_restart_mid_hold_is_reported_and_never_reuses_a_token(
-    fresh_redis_server: RedisServer,  # noqa: F811
+    fresh_redis_server: RedisServer,
 ) -> None:
     holder_backend = RedisBackend(fresh_redis_server.url)
     holder = Lock("restart", backend=holder_backend).acquire()
@@ -309,7 +309,7 @@ def test_a_restart_mid_hold_is_reported_and_never_reuses_a_token(
 
 
 def test_a_stopped_server_gives_clear_errors_to_holders_and_waiters(
-    fresh_redis_server: RedisServer,  # noqa: F811
+    fresh_redis_server: RedisServer,
 ) -> None:
     holder_backend = RedisBackend(fresh_redis_server.url)
     waiter_backend = RedisBackend(fresh_redis_server.url)

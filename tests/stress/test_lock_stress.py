@@ -19,7 +19,7 @@ import pytest
 
 from shortly import LocalBackend, Lock, LockBackend
 from shortly.contrib.redis import RedisBackend
-from tests.redis_server import RedisServer, redis_server  # noqa: F401
+from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("no_unhandled_failures")]
 
@@ -93,7 +93,7 @@ def _process_main(url: str, prefix: str, shared: Shared, start: Any, out: Any) -
     out.send(_increment(lock, shared, ROUNDS))
 
 
-def test_threads_and_processes_on_redis(redis_server: RedisServer) -> None:  # noqa: F811
+def test_threads_and_processes_on_redis(redis_server: RedisServer) -> None:
     """8 threads here and 4 processes, all on one Redis lock, at the same time."""
     context = multiprocessing.get_context("spawn")
     shared = Shared(context)
