@@ -14,6 +14,7 @@ import sniffio
 import trio
 
 import shortly
+from shortly._future import listed
 
 pytestmark = [pytest.mark.timeout(20), pytest.mark.usefixtures("no_unhandled_failures")]
 
@@ -40,7 +41,7 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 async def registered(f: shortly.Future[Any], count: int = 1) -> None:
     """Let other tasks run until ``f`` has ``count`` callbacks (an awaiter is parked)."""
     for _ in range(10_000):
-        if f._callbacks is not None and len(f._callbacks) >= count:
+        if len(listed(f._callbacks)) >= count:
             return
         await anyio.sleep(0)
     raise AssertionError("the awaiter never registered")
@@ -166,7 +167,7 @@ class TestAwait:
                 tg.start_soon(_await, f)
             await registered(f, 51)
             tg.cancel_scope.cancel()
-        assert f._callbacks is not None and len(f._callbacks) == 1
+        assert len(listed(f._callbacks)) == 1
         f.set_result("done")
         assert keep.result() == "done"
 

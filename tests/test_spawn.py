@@ -15,6 +15,7 @@ import pytest
 import sniffio
 
 import shortly
+from shortly._future import listed
 
 pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(20)]
 
@@ -345,7 +346,7 @@ class TestCancel:
 
         for _ in range(100):
             shortly.spawn(code()).cancel()
-        assert shared._callbacks is not None and len(shared._callbacks) == 1
+        assert len(listed(shared._callbacks)) == 1
         shared.set_result(1)
         assert keep.result() == 1
 

@@ -44,7 +44,7 @@ def test_a_raising_callback_in_a_queued_batch_does_not_stop_the_drain() -> None:
     with pytest.raises(AssertionError, match="ZeroDivisionError"), no_unhandled():
         a.set_result(None)
     assert ran == ["c"]
-    assert not _trampoline._state.draining and not _trampoline._state.queue
+    assert not _trampoline._state().draining and not _trampoline._state().queue
 
 
 def test_keyboard_interrupt_is_not_swallowed() -> None:
@@ -56,4 +56,4 @@ def test_keyboard_interrupt_is_not_swallowed() -> None:
     f.add_done_callback(interrupt)
     with pytest.raises(KeyboardInterrupt):
         f.set_result(None)
-    assert not _trampoline._state.draining, "the drain flag is reset on the way out"
+    assert not _trampoline._state().draining, "the drain flag is reset on the way out"

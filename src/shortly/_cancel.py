@@ -65,7 +65,8 @@ def wanted(future: Future[Any]) -> bool:
     """
     if future._wait_list:
         return True
-    for callback in future._callbacks or ():
+    callbacks = future._callbacks
+    for callback in callbacks if type(callbacks) is list else (callbacks,) if callbacks else ():
         if isinstance(callback, Dependant) and callback.child.cancelled():
             continue
         return True

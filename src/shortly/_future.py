@@ -28,7 +28,7 @@ from ._errors import CancelledError, InvalidStateError, TimeoutError
 from ._promise import PromiseMethods
 from ._waiting import STDLIB_LOCK, StdlibWaiters, Waker, check_timeout
 
-__all__ = ["Future", "check_timeout", "lock_of"]
+__all__ = ["Callbacks", "Future", "check_timeout", "listed", "lock_of"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -44,6 +44,16 @@ _CANCELLED = (CANCELLED_AND_NOTIFIED, CANCELLED)
 _STRIPES = tuple(threading.Lock() for _ in range(128))
 # Any stripe will do, as long as a future keeps the one it got; cycling is cheapest.
 _next_stripe = itertools.cycle(_STRIPES).__next__
+
+
+Callbacks = Callable[[Any], object] | list[Callable[[Any], object]]
+
+
+def listed(callbacks: Callbacks | None) -> list[Callable[[Any], object]]:
+    """A future's ``_callbacks`` slot as a list (it holds None, one, or a list)."""
+    if callbacks is None:
+        return []
+    return callbacks if type(callbacks) is list else [callbacks]  # type: ignore[list-item]
 
 
 def lock_of(future: Future[Any]) -> threading.Lock:
@@ -100,7 +110,9 @@ class Future(PromiseMethods[T], _base.Future[T]):
         self._state = PENDING
         self._result = None
         self._exception = None
-        self._callbacks: list[Callable[[Future[T]], object]] | None = None
+        # None, one callback, or a list of them: most futures get exactly one, and
+        # keeping it bare saves a list per future.
+        self._callbacks: Callbacks | None = None
         self._wait_list: list[Any] | None = None
         self._owner = owner
         self._guard: _report.FailureGuard | None = None
@@ -402,9 +414,11 @@ class Future(PromiseMethods[T], _base.Future[T]):
             if self._state not in _DONE:
                 callbacks = self._callbacks
                 if callbacks is None:
-                    self._callbacks = [fn]
-                else:
+                    self._callbacks = fn
+                elif type(callbacks) is list:
                     callbacks.append(fn)
+                else:
+                    self._callbacks = [callbacks, fn]  # type: ignore[list-item]
                 return
         finally:
             lock.release()
@@ -419,11 +433,10 @@ class Future(PromiseMethods[T], _base.Future[T]):
         1
         """
         with self._lock:
-            callbacks = self._callbacks
-            if not callbacks:
-                return 0
+            callbacks = listed(self._callbacks)
             kept = [cb for cb in callbacks if cb != fn]
-            self._callbacks = kept or None
+            if len(kept) != len(callbacks):
+                self._callbacks = kept[0] if len(kept) == 1 else (kept or None)
             return len(callbacks) - len(kept)
 
     # -- blocking -----------------------------------------------------------------------

@@ -24,16 +24,28 @@ from . import _report
 
 __all__ = ["dispatch", "help_drain", "run_callback"]
 
-_Batch = tuple[Any, "list[Callable[[Any], object]]"]
+# A future's callbacks: one callable, or a list of them (see Future._callbacks).
+_Callbacks = Any
 
 
-class _State(threading.local):
+class _State:
+    __slots__ = ("draining", "queue")
+
     def __init__(self) -> None:
         self.draining = False
-        self.queue: deque[_Batch] = deque()
+        self.queue: deque[tuple[Any, _Callbacks]] = deque()
 
 
-_state = _State()
+# One thread-local lookup per dispatch; the rest are plain slot accesses.
+_local = threading.local()
+
+
+def _state() -> _State:
+    try:
+        return _local.state  # type: ignore[no-any-return]
+    except AttributeError:
+        _local.state = state = _State()
+        return state
 
 
 def _failed(fn: Callable[[Any], object], error: BaseException) -> None:
@@ -50,7 +62,13 @@ def run_callback(fn: Callable[[Any], object], future: Any) -> None:
         _failed(fn, error)
 
 
-def _run(future: Any, callbacks: list[Callable[[Any], object]]) -> None:
+def _run(future: Any, callbacks: _Callbacks) -> None:
+    if type(callbacks) is not list:
+        try:
+            callbacks(future)
+        except BaseException as error:
+            _failed(callbacks, error)
+        return
     for fn in callbacks:
         try:
             fn(future)
@@ -58,19 +76,18 @@ def _run(future: Any, callbacks: list[Callable[[Any], object]]) -> None:
             _failed(fn, error)
 
 
-def dispatch(future: Any, callbacks: list[Callable[[Any], object]]) -> None:
-    """Run ``callbacks`` on ``future`` now, or queue them if this thread is draining."""
-    state = _state
+def dispatch(future: Any, callbacks: _Callbacks) -> None:
+    """Run ``callbacks`` (one, or a list) on ``future`` now, or queue them if draining."""
+    try:
+        state = _local.state
+    except AttributeError:
+        state = _state()
     if state.draining:
         state.queue.append((future, callbacks))
         return
     state.draining = True
     try:
-        for fn in callbacks:
-            try:
-                fn(future)
-            except BaseException as error:
-                _failed(fn, error)
+        _run(future, callbacks)
         queue = state.queue
         while queue:
             _run(*queue.popleft())
@@ -84,6 +101,6 @@ def help_drain(done: Callable[[], bool]) -> None:
     Called by a blocking wait: work queued on this thread cannot run while the thread
     sleeps, so it is run first.
     """
-    queue = _state.queue
+    queue = _state().queue
     while queue and not done():
         _run(*queue.popleft())
