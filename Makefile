@@ -39,7 +39,7 @@ docs: $(STAMP)
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 bench: $(STAMP)
-	$(PY) -m shortly.bench
+	$(PY) -m shortly.bench --readme README.md
 
 nox: $(STAMP)
 	$(VENV)/bin/nox

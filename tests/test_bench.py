@@ -49,3 +49,17 @@ def test_unknown_baseline_rejected() -> None:
     report = bench.Report(echo=False)
     with pytest.raises(ValueError, match="baseline"):
         report.compare("x", {"a": lambda: None}, baseline="nope")
+
+
+def test_readme_table_is_replaced_between_markers(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- bench:start -->\nold\n<!-- bench:end -->\noutro\n")
+    report = bench.Report(echo=False)
+    report.record("mem", {"shortly": 5.0, "stdlib": 20.0}, unit="bytes", baseline="stdlib")
+    assert bench.update_readme(readme, bench.summary_markdown(report), "when") is True
+    text = readme.read_text()
+    assert "old" not in text and text.startswith("intro") and text.endswith("outro\n")
+    assert "| mem | 5.00 bytes (0.25x stdlib) | stdlib: 20 bytes |" in text
+    plain = tmp_path / "plain.md"
+    plain.write_text("no markers")
+    assert bench.update_readme(plain, "x", "when") is False

@@ -28,7 +28,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Bench", "Report", "Scenario", "main", "plot", "timeit"]
+__all__ = [
+    "Bench",
+    "Report",
+    "Scenario",
+    "main",
+    "plot",
+    "summary_markdown",
+    "timeit",
+    "update_readme",
+]
 
 
 @dataclass
@@ -196,6 +205,40 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
+def summary_markdown(report: Report) -> str:
+    """A short table for the README: shortly's figures and the others', side by side."""
+
+    def fmt(value: float, unit: str) -> str:
+        return f"{value:,.0f} {unit}" if value >= 10 else f"{value:,.2f} {unit}"
+
+    lines = ["| scenario | shortly | measured beside it | target |", "|---|---|---|---|"]
+    for s in report.scenarios:
+        ratios = s.ratios()
+        ours = [n for n in s.values if n.startswith("shortly")][:1]
+        if not ours:
+            continue
+        base = f" ({ratios[ours[0]]:.2f}x {s.baseline})" if ours[0] in ratios else ""
+        others = "; ".join(
+            f"{name}: {fmt(value, s.unit)}" for name, value in s.values.items() if name != ours[0]
+        )
+        lines.append(
+            f"| {s.title} | {fmt(s.values[ours[0]], s.unit)}{base} | {others} | {s.target or ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(path: Path, table: str, when: str) -> bool:
+    """Replace the README's text between the benchmark markers; False if it has none."""
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    text = path.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        return False
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{when}\n\n{table}{end}{tail}", encoding="utf-8")
+    return True
+
+
 def machine() -> str:
     """One line naming the machine, interpreter and core count."""
     return (
@@ -270,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per entry")
     parser.add_argument("--quick", action="store_true", help="smaller workloads")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--readme", type=Path, help="refresh this README's benchmark table")
     args = parser.parse_args(argv)
     files = args.files or sorted(Path("benchmarks").glob("bench_*.py"))
     if not files:
@@ -284,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
     header = f"Measured {time.strftime('%Y-%m-%d')} on {machine()}.\n\n"
     (args.out / "latest.md").write_text(header + report.to_markdown())
     plots = plot(report, args.out)
+    if args.readme is not None:
+        when = f"Measured {time.strftime('%Y-%m-%d')} on {machine()} (`make bench`)."
+        if not update_readme(args.readme, summary_markdown(report), when):
+            print(f"{args.readme} has no benchmark markers; left as it was")
     print(f"\nwrote {args.out / 'latest.json'}, {args.out / 'latest.md'} and {len(plots)} plots")
     return 0
 
