@@ -82,39 +82,18 @@ def _bytes_per_pending(make: Callable[[], Any], n: int) -> float:
     return (after - before) / n
 
 
-def _ping_pong_futures(n: int) -> Callable[[], None]:
+def _ping_pong(make: Callable[[], Any], n: int) -> Callable[[], None]:
+    """Thread A resolves a future B blocks on; B answers with a fresh one, n times."""
+
     def run() -> None:
-        box: list[shortly.Future[int]] = [shortly.Future()]
-        answers: list[shortly.Future[int]] = [shortly.Future()]
+        box = [make()]
+        answers = [make()]
 
         def responder() -> None:
             for i in range(n):
                 box[0].result()
-                box[0] = shortly.Future()
-                reply, answers[0] = answers[0], shortly.Future()
-                reply.set_result(i)
-
-        t = threading.Thread(target=responder)
-        t.start()
-        for i in range(n):
-            reply = answers[0]
-            box[0].set_result(i)
-            reply.result()
-        t.join()
-
-    return run
-
-
-def _ping_pong_stdlib(n: int) -> Callable[[], None]:
-    def run() -> None:
-        box: list[concurrent.futures.Future[int]] = [concurrent.futures.Future()]
-        answers: list[concurrent.futures.Future[int]] = [concurrent.futures.Future()]
-
-        def responder() -> None:
-            for i in range(n):
-                box[0].result()
-                box[0] = concurrent.futures.Future()
-                reply, answers[0] = answers[0], concurrent.futures.Future()
+                box[0] = make()
+                reply, answers[0] = answers[0], make()
                 reply.set_result(i)
 
         t = threading.Thread(target=responder)
@@ -183,8 +162,8 @@ def run(report: Report) -> None:
     report.compare(
         "cross-thread ping-pong (one round trip)",
         {
-            "shortly.Future": _ping_pong_futures(p),
-            "concurrent.futures.Future": _ping_pong_stdlib(p),
+            "shortly.Future": _ping_pong(shortly.Future, p),
+            "concurrent.futures.Future": _ping_pong(concurrent.futures.Future, p),
             "floor (bare threading.Lock hand-off)": _ping_pong_locks(p),
         },
         per=p,
