@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,19 @@ def test_readme_table_is_replaced_between_markers(tmp_path: Path) -> None:
     plain = tmp_path / "plain.md"
     plain.write_text("no markers")
     assert bench.update_readme(plain, "x", "when") is False
+
+
+def test_several_files_run_each_in_its_own_interpreter(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / f"bench_{name}.py").write_text(
+            "import os\n"
+            "def run(report):\n"
+            f"    report.record('{name}', {{'pid': os.getpid()}}, unit='pid')\n"
+        )
+    out = tmp_path / "results"
+    files = [str(tmp_path / "bench_a.py"), str(tmp_path / "bench_b.py")]
+    assert bench.main([*files, "--repeat", "1", "--out", str(out)]) == 0
+    scenarios = json.loads((out / "latest.json").read_text())["scenarios"]
+    assert [s["title"] for s in scenarios] == ["a", "b"]
+    pids = {s["values"]["pid"] for s in scenarios}
+    assert len(pids) == 2 and os.getpid() not in pids

@@ -21,7 +21,9 @@ import importlib.util
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -306,6 +308,21 @@ def _load(path: Path) -> Any:
     return module
 
 
+def _run_isolated(path: Path, repeat: int, quick: bool) -> list[Scenario]:
+    """Run one benchmark file in a fresh interpreter and return its scenarios.
+
+    What one file leaves behind (imported peers, heap growth, collector generations)
+    would otherwise tilt the figures of the files after it.
+    """
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "shortly.bench", str(path), "--out", out]
+        command += ["--repeat", str(repeat)] + (["--quick"] if quick else [])
+        subprocess.run(command, check=True)
+        data = json.loads((Path(out) / "latest.json").read_text())
+    fields = ("title", "unit", "values", "baseline", "target", "notes")
+    return [Scenario(**{k: s[k] for k in fields}) for s in data["scenarios"]]
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``make bench`` command line: run benchmark files, write the results."""
     parser = argparse.ArgumentParser(prog="python -m shortly.bench", description=__doc__)
@@ -321,8 +338,11 @@ def main(argv: list[str] | None = None) -> int:
     report = Report(repeat=args.repeat, quick=args.quick)
     print(f"shortly benchmarks on {machine()}")
     for path in files:
-        print(f"\n#### {path}")
-        _load(path).run(report)
+        print(f"\n#### {path}", flush=True)
+        if len(files) == 1:
+            _load(path).run(report)
+        else:
+            report.scenarios += _run_isolated(path, args.repeat, args.quick)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(report.to_json(), indent=2) + "\n")
     header = f"Measured {time.strftime('%Y-%m-%d')} on {machine()}.\n\n"
