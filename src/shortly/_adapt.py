@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import _base
 from typing import Any, TypeVar, overload
 
-from ._cancel import Dependant
+from ._cancel import watch
 from ._errors import CancelledError
 from ._future import Future
 
@@ -78,18 +78,6 @@ def _is_asyncio_cancel(error: BaseException) -> bool:
     return asyncio is not None and isinstance(error, asyncio.CancelledError)
 
 
-class _Nobody:
-    """The dependant of a hook: always "cancelled", so it never wants the outcome."""
-
-    __slots__ = ()
-
-    def cancelled(self) -> bool:
-        return True
-
-
-_NOBODY = _Nobody()
-
-
 def when_cancelled(future: Future[Any], fn: Callable[[Any], object]) -> None:
     """Call ``fn(message)`` if ``future`` ends up cancelled.
 
@@ -101,7 +89,7 @@ def when_cancelled(future: Future[Any], fn: Callable[[Any], object]) -> None:
         if done.cancelled():
             fn(done._result)
 
-    future.add_done_callback(Dependant(_NOBODY, hook))
+    watch(future, hook)
 
 
 # -- the registry --------------------------------------------------------------------------

@@ -26,8 +26,10 @@ __all__ = [
     "HasCancelled",
     "cancel_if_unwanted",
     "cancel_upstream",
+    "NOBODY",
     "depend",
     "wanted",
+    "watch",
 ]
 
 _CANCELLED = (CANCELLED, CANCELLED_AND_NOTIFIED)
@@ -93,6 +95,41 @@ def cancel_upstream(upstream: Future[Any] | list[Future[Any]], msg: Any) -> None
         _, further = pending.pop()._cancel_one(msg, _unwanted)
         if further is not None:
             pending.extend(further if isinstance(further, list) else [further])
+
+
+class _Nobody:
+    """The dependant behind :func:`watch`: always "cancelled", so it wants nothing."""
+
+    __slots__ = ()
+
+    def cancelled(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "<nobody>"
+
+
+NOBODY: HasCancelled = _Nobody()
+
+
+def watch(future: Future[Any], fn: Callable[[Future[Any]], object]) -> None:
+    """Call ``fn(future)`` when ``future`` is done, without wanting its outcome.
+
+    A plain done-callback counts as interest and would keep ``future`` alive under the
+    upward rule; a hook that only cleans up (a timer to cancel, a registration to
+    drop) must not.
+
+    >>> import shortly
+    >>> from shortly._cancel import depend, watch
+    >>> parent, child = shortly.Future(), shortly.Future()
+    >>> depend(parent, child, lambda p: None)
+    >>> watch(parent, lambda p: print("cleaned up"))
+    >>> _ = child.cancel()
+    cleaned up
+    >>> parent.cancelled()
+    True
+    """
+    future.add_done_callback(Dependant(NOBODY, fn))
 
 
 def depend(parent: Future[Any], child: Future[Any], fn: Callable[[Future[Any]], object]) -> None:

@@ -50,7 +50,7 @@ import threading
 from collections.abc import Callable, Generator
 from typing import Any, Generic, TypeVar
 
-from .._cancel import Dependant, depend
+from .._cancel import depend, watch
 from .._chain import follow
 from .._errors import CancelledError
 from .._future import Future as _CoreFuture
@@ -62,23 +62,6 @@ __all__ = ["Future", "FutureResult"]
 T = TypeVar("T")
 
 _Handler = Callable[[BaseException], object]
-
-
-class _Bystander:
-    """The child of a hook that wants nothing from the future it watches.
-
-    Registered as a :class:`~shortly._cancel.Dependant` with this child, an
-    error-notification hook never keeps a future "wanted", so the core's upward
-    cancellation rule still applies to it.
-    """
-
-    __slots__ = ()
-
-    def cancelled(self) -> bool:
-        return True
-
-
-_BYSTANDER = _Bystander()
 
 
 def _call_with_value(
@@ -270,7 +253,7 @@ class FutureResult(Generic[T]):
         return self
 
     def _watch(self, link: _CoreFuture[Any]) -> None:
-        link.add_done_callback(Dependant(_BYSTANDER, self._link_settled))
+        watch(link, self._link_settled)
 
     def _link_settled(self, link: _CoreFuture[Any]) -> None:
         """A link settled: if it is the chain's end and failed, tell the handler once."""
@@ -364,7 +347,7 @@ class Future(Generic[T]):
                 end = end.then(link)
             self._arguments = args, kwargs
             self._schedule()
-        end.add_done_callback(Dependant(_BYSTANDER, self._call_settled))
+        watch(end, self._call_settled)
         return FutureResult(end)
 
     def _schedule(self) -> None:

@@ -15,12 +15,12 @@ import weakref
 from collections.abc import Callable, Generator
 from typing import Any
 
-from ..._cancel import Dependant, depend
+from ..._cancel import Dependant, depend, watch
 from ..._chain import follow, shield
 from ..._future import Future
 from ..._timers import check_delay, later
 from ._exceptions import InProgressAborted, TimeoutException, _aborted, _report_unhandled
-from ._signal import _BYSTANDER, Signal, _ExceptionSignal, _Interest, _packed
+from ._signal import Signal, _ExceptionSignal, _Interest, _packed
 
 # waitfor's argument is named ``inprogress``, as in kaa, hiding the function of that name.
 from ._signal import inprogress as _inprogress_of
@@ -410,7 +410,7 @@ class InProgress(Signal):
             out.try_set_exception(error)
 
         timer = later(seconds, expire)
-        out.add_done_callback(Dependant(_BYSTANDER, lambda _: timer.cancel()))
+        watch(out, lambda _: timer.cancel())
         depend(source, out, functools.partial(follow, out))
         return ip
 

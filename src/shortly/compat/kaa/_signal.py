@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..._adapt import adapter_for, future_of
-from ..._cancel import Dependant
+from ..._cancel import watch
 from ..._future import Future
 from ..._report import report
 
@@ -182,20 +182,8 @@ class Signal:
 
         self.connect_once(emitted)
         # Aborted or finished otherwise: leave nothing connected to the signal.
-        future.add_done_callback(Dependant(_BYSTANDER, lambda _: self.disconnect(emitted)))
+        watch(future, lambda _: self.disconnect(emitted))
         return ip
-
-
-class _Bystander:
-    """The child of a hook that wants nothing from the future it watches (see _cancel)."""
-
-    __slots__ = ()
-
-    def cancelled(self) -> bool:
-        return True
-
-
-_BYSTANDER = _Bystander()
 
 
 class _Interest:
