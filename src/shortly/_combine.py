@@ -188,6 +188,14 @@ class _Combiner:
         self.take_over = take_over
         return future, inputs
 
+    def decide(self, f: Future[Any]) -> tuple[Future[Any], list[Future[Any]]] | None:
+        """``f`` decides the outcome: claim it, or, if already decided, treat ``f`` as late."""
+        with self.lock:
+            decided = None if self.future is None else self.claim(self.cancel_rest)
+        if decided is None:
+            self.late(f)
+        return decided
+
     def late(self, f: Future[Any]) -> None:
         """``f`` settled after the decision: take its failure over if we told it to stop."""
         if f._exception is None:
@@ -267,10 +275,8 @@ class AllSlot(_Slot):
                 future, _ = combiner.claim(take_over=False)
             combiner.succeed(future, values)
             return
-        with combiner.lock:
-            decided = None if combiner.future is None else combiner.claim(combiner.cancel_rest)
+        decided = combiner.decide(f)
         if decided is None:
-            combiner.late(f)
             return
         future, inputs = decided
         f._observe()
@@ -289,8 +295,7 @@ class _AnySlot(_Slot):
     def __call__(self, f: Future[Any]) -> None:
         combiner = self.child
         if f._exception is None and f._state == _FINISHED:
-            with combiner.lock:
-                decided = None if combiner.future is None else combiner.claim(combiner.cancel_rest)
+            decided = combiner.decide(f)
             if decided is not None:
                 future, inputs = decided
                 future.try_set_result(f._result)
@@ -321,10 +326,8 @@ class _RaceSlot(_Slot):
 
     def __call__(self, f: Future[Any]) -> None:
         combiner = self.child
-        with combiner.lock:
-            decided = None if combiner.future is None else combiner.claim(combiner.cancel_rest)
+        decided = combiner.decide(f)
         if decided is None:
-            combiner.late(f)
             return
         future, inputs = decided
         if f._exception is None and f._state == _FINISHED:
