@@ -99,10 +99,8 @@ class Task(Future[T]):
     __slots__ = ("_code", "_context", "_driver", "_name", "_parked", "_request")
 
     def __init__(self, code: Coroutine[Any, Any, T] | Generator[Any, Any, T]) -> None:
-        super().__init__()
-        # Set directly: the driver is owner-like by construction, and the
-        # constructor's runtime Protocol check costs microseconds.
-        self._owner = self._driver = SpawnedCode()
+        self._driver = SpawnedCode()
+        super().__init__(owner=self._driver)
         self._driver.thread = threading.current_thread()  # spawn() steps it first
         self._code: Any = code
         # Like an asyncio task, every step runs in a copy of the spawner's context,

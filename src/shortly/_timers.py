@@ -245,11 +245,8 @@ class Timer(Future[T]):
     __slots__ = ("_action", "_args", "_entry", "_scheduler")
 
     def __init__(self, scheduler: TimerThread | None = None) -> None:
-        Future.__init__(self)
         self._scheduler = scheduler or _scheduler
-        # The scheduler is trivially owner-like; passing it through __init__ would
-        # pay a runtime Protocol check (microseconds) on every timer.
-        self._owner = self._scheduler
+        Future.__init__(self, owner=self._scheduler)
         # Set and cleared under the scheduler's lock (see TimerThread.arm).
         self._entry: list[Any] | None = None
         self._action: Callable[..., None] | None = None

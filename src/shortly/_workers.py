@@ -272,10 +272,7 @@ class SerialExecutor(concurrent.futures.Executor):
         """
         if not callable(fn):
             raise TypeError(f"fn must be callable, not {type(fn).__name__}")
-        future: Future[T] = Future()
-        # Set directly: the constructor's owner check is a costly runtime Protocol
-        # check, and this executor is owner-like by construction.
-        future._owner = self
+        future: Future[T] = Future(owner=self)
         call = partial(fn, *args, **kwargs) if args or kwargs else fn
         context = _copy_context() or None
         lock = self._lock
@@ -518,9 +515,8 @@ def submit(
     if delay is None:
         return _start(executor, ctx, fn, args, kwargs)
     seconds = check_delay(delay, "delay")
-    out: Future[T] = Future()
-    if isinstance(executor, SerialExecutor):
-        out._owner = executor  # its actions must not block on it: see DeadlockError
+    # A SerialExecutor owns it: its actions must not block on it (see DeadlockError).
+    out: Future[T] = Future(owner=executor if isinstance(executor, SerialExecutor) else None)
     timer = later(seconds)
 
     def started(_: Future[None]) -> None:
