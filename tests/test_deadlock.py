@@ -7,6 +7,7 @@ import threading
 import pytest
 
 import shortly
+from tests.helpers import when_waited_on
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -138,6 +139,7 @@ def test_waiting_on_owned_future_of_a_waiting_thread_outside_cycle() -> None:
     f_b: shortly.Future[int] = shortly.Future(owner=b)
     b.start()
     b_waiting.wait(5)
-    threading.Timer(0.05, gate.set_result, (None,)).start()
+    releaser = when_waited_on(f_b, lambda: gate.set_result(None))
     assert f_b.result(timeout=5) == 1
     b.join(5)
+    releaser.join(5)

@@ -16,6 +16,7 @@ import pytest
 
 import shortly
 from shortly import _workers
+from tests.helpers import when_waited_on
 
 pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(20)]
 
@@ -295,8 +296,9 @@ class TestDeadlocks:
     def test_waiting_from_outside_is_fine(self, queue: shortly.SerialExecutor) -> None:
         release = blocker(queue)
         f = queue.submit(lambda: "ok")
-        threading.Timer(0.01, release.set).start()
+        releaser = when_waited_on(f, release.set)
         assert f.result(timeout=5) == "ok"
+        releaser.join(5)
 
     def test_shutdown_wait_from_an_action_is_refused(self, queue: shortly.SerialExecutor) -> None:
         f = queue.submit(queue.shutdown)

@@ -16,6 +16,7 @@ import pytest
 
 import shortly
 from shortly.compat import kaa
+from tests.helpers import when_waited_on
 
 pytestmark = [pytest.mark.timeout(20), pytest.mark.usefixtures("no_unhandled_failures")]
 
@@ -578,8 +579,9 @@ def test_aborting_the_timeout_inprogress_aborts_the_original_only_with_abort() -
 
 def test_wait_blocks_until_finished_and_returns_the_result() -> None:
     ip = kaa.InProgress()
-    threading.Timer(0.01, ip.finish, ["done"]).start()
+    finisher = when_waited_on(shortly.future_of(ip), lambda: ip.finish("done"))
     assert ip.wait() == "done"
+    finisher.join(5)
 
 
 def test_wait_raises_the_exception_or_timeout_exception() -> None:

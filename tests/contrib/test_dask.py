@@ -6,12 +6,11 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import distributed  # a test dependency: missing, it must fail, not skip
 import pytest
 
-distributed = pytest.importorskip("distributed")
-
-import shortly  # noqa: E402
-from shortly.contrib import dask as shortly_dask  # noqa: E402
+import shortly
+from shortly.contrib import dask as shortly_dask
 
 pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(60)]
 
