@@ -6,15 +6,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench docs nox services clean
+.PHONY: demo test lint typecheck pytest bench docs nox nox-latest services clean
+
+LOCK := requirements/dev.txt
+EXTRAS := --extra test --extra bench --extra docs --extra progress
+
+.PHONY: lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[test,bench,docs,progress]' nox
+# The tool chain comes from the lock file, with hashes, so a checkout gives the same
+# verdict next month as today; the package's own dependency ranges stay loose.
+$(STAMP): $(LOCK) pyproject.toml | $(PY)
+	$(PY) -m pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Refresh the lock to the newest releases (one lock for Python 3.10 to 3.13).
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile --quiet --universal --python-version 3.10 --generate-hashes \
+		--upgrade $(EXTRAS) pyproject.toml requirements/tools.in -o $(LOCK)
 
 demo: $(STAMP)
 	$(PY) examples/tour.py
@@ -41,8 +53,12 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m shortly.bench --readme README.md
 
+# Every supported Python, from the lock; `make nox-latest` against the newest releases.
 nox: $(STAMP)
-	$(VENV)/bin/nox
+	$(VENV)/bin/nox -s tests
+
+nox-latest: $(STAMP)
+	$(VENV)/bin/nox -s latest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .nox build dist

@@ -25,9 +25,10 @@ from typing import Any, Generic, TypeVar, overload
 from . import _trampoline
 from ._adapt import future_of
 from ._cancel import Dependant
+from ._checks import check_timeout
 from ._combine import items_of
 from ._errors import TimeoutError
-from ._future import Future, check_timeout
+from ._future import Future
 
 __all__ = ["AsCompleted", "as_completed"]
 

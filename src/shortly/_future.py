@@ -24,11 +24,12 @@ from concurrent.futures import _base
 from typing import Any, TypeVar
 
 from . import _cancel, _deadlock, _report, _trampoline
+from ._checks import check_timeout
 from ._errors import CancelledError, InvalidStateError, TimeoutError
 from ._promise import PromiseMethods
-from ._waiting import STDLIB_LOCK, StdlibWaiters, Waker, check_timeout
+from ._waiting import STDLIB_LOCK, StdlibWaiters, Waker
 
-__all__ = ["Callbacks", "Future", "check_timeout", "listed", "lock_of"]
+__all__ = ["Callbacks", "Future", "listed", "lock_of"]
 
 T = TypeVar("T")
 U = TypeVar("U")

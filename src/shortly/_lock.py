@@ -31,6 +31,9 @@ from typing import TYPE_CHECKING
 import sniffio
 
 from . import _report
+from ._checks import check_blocking as check_blocking
+from ._checks import check_name as check_name
+from ._checks import check_seconds as check_seconds
 from ._errors import DeadlockError, TimeoutError
 from ._future import Future
 
@@ -43,9 +46,6 @@ from ._lock_backend import (
     LockStatistics,
     LockTimeout,
 )
-from ._lock_backend import check_blocking as check_blocking
-from ._lock_backend import check_name as check_name
-from ._lock_backend import check_seconds as check_seconds
 from ._lock_local import LocalBackend
 
 if TYPE_CHECKING:

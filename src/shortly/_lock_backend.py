@@ -8,12 +8,12 @@ backend needs to implement or raise lives here, so backends do not depend on ``L
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from ._checks import check_seconds
 from ._errors import Error, TimeoutError
 
 if TYPE_CHECKING:
@@ -354,38 +354,3 @@ class LockBackend(Protocol):
         LockStatistics(locked=False, holder_token=None, waiters=0)
         """
         ...
-
-
-def check_name(name: object) -> str:
-    """Return ``name`` if it is a non-empty str; raise naming the argument."""
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a non-empty str, not {type(name).__name__}")
-    if not name:
-        raise ValueError("name must be a non-empty str, not ''")
-    return name
-
-
-def check_seconds(value: object, name: str, *, allow_none: bool = True) -> float | None:
-    """A positive duration; infinity and (if allowed) ``None`` mean "never"."""
-    what = "a positive number of seconds" + (" or None" if allow_none else "")
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be {what}, not {type(value).__name__}")
-    if math.isnan(value) or value <= 0:
-        raise ValueError(f"{name} must be {what}, not {value!r}")
-    return None if math.isinf(value) else float(value)
-
-
-def check_blocking(value: object) -> float | None:
-    """How long to wait: ``None`` for ever, ``0.0`` not at all, else seconds."""
-    if value is True:
-        return None
-    if value is False:
-        return 0.0
-    what = "True, False or a number of seconds >= 0"
-    if not isinstance(value, (int, float)):
-        raise TypeError(f"blocking must be {what}, not {type(value).__name__}")
-    if math.isnan(value) or value < 0:
-        raise ValueError(f"blocking must be {what}, not {value!r}")
-    return None if math.isinf(value) else float(value)

@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextvars
 import heapq
 import itertools
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from . import _report
 from ._adapt import fail
 from ._cancel import depend
 from ._chain import follow
+from ._checks import check_delay
 from ._errors import TimeoutError
 from ._future import Future
 
@@ -50,17 +50,6 @@ T = TypeVar("T")
 # Dead entries are kept until they outnumber live ones and there are at least this
 # many, so small heaps are never rebuilt for nothing.
 _COMPACT_MIN = 64
-
-
-def check_delay(value: object, name: str) -> float:
-    """Return ``value`` as seconds if it is a finite number >= 0; raise naming ``name``."""
-    if (type(value) is float or type(value) is int) and 0 <= value < math.inf:
-        return value  # the common case, in one test (NaN fails it too)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number of seconds >= 0, not {value!r}")
-    return float(value)
 
 
 @dataclass(frozen=True)

@@ -10,39 +10,15 @@ resolver to read it under the shared stdlib lock.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["STDLIB_LOCK", "StdlibWaiters", "Waker", "check_timeout"]
+__all__ = ["STDLIB_LOCK", "StdlibWaiters", "Waker"]
 
 # Only stdlib module functions take this one, and they take it re-entrantly (sorted
 # acquisition of many futures' conditions), so one shared RLock cannot deadlock them.
 STDLIB_LOCK = threading.RLock()
-
-
-def check_timeout(timeout: float | None, name: str = "timeout") -> float | None:
-    """Return ``timeout`` if it is ``None`` or a real number; raise naming ``name``.
-
-    Raises:
-        TypeError: if it is not a number (``bool`` included) or ``None``.
-        ValueError: if it is NaN.
-
-    >>> check_timeout(1.5)
-    1.5
-    >>> check_timeout("1")
-    Traceback (most recent call last):
-    ...
-    TypeError: timeout must be a number of seconds or None, not str
-    """
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds or None, not {type(timeout).__name__}")
-    if math.isnan(timeout):
-        raise ValueError(f"{name} must not be NaN")
-    return timeout
 
 
 class StdlibWaiters(list[Any]):

@@ -36,9 +36,10 @@ from . import _report
 from ._adapt import fail, future_of
 from ._cancel import depend
 from ._chain import follow
+from ._checks import check_delay
 from ._errors import DeadlockError
 from ._future import Future
-from ._timers import attempt, check_delay, fail_running, later
+from ._timers import attempt, fail_running, later
 
 __all__ = ["ActionQueue", "SerialExecutor", "SerialStatistics", "submit"]
 

@@ -150,7 +150,7 @@ def test_delay_after_the_call_restarts_the_delay_from_now() -> None:
 def test_delay_validates_seconds() -> None:
     with pytest.raises(TypeError, match="seconds must be a number"):
         Future(print).delay("1")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="seconds must be a finite number"):
+    with pytest.raises(ValueError, match="seconds must be a number of seconds >= 0"):
         Future(print).delay(-1)
 
 

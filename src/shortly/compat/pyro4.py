@@ -52,9 +52,9 @@ from typing import Any, Generic, TypeVar
 
 from .._cancel import depend, watch
 from .._chain import follow
+from .._checks import check_delay
 from .._errors import CancelledError
 from .._future import Future as _CoreFuture
-from .._timers import check_delay
 from .._workers import submit
 
 __all__ = ["Future", "FutureResult"]

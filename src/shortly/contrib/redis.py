@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
+from .._checks import check_seconds
 from .._lock_backend import (
     EXPIRED,
     HELD,
@@ -59,7 +60,6 @@ from .._lock_backend import (
     Lease,
     LockError,
     LockStatistics,
-    check_seconds,
 )
 
 if TYPE_CHECKING:
@@ -466,7 +466,7 @@ class RedisBackend:
                     del self._queues[name]
 
     def _listen(self) -> None:
-        pubsub = self._client.pubsub()  # type: ignore[no-untyped-call]
+        pubsub = self._client.pubsub()
         try:
             self._subscribe(pubsub)
             while True:

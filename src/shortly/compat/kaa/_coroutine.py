@@ -12,10 +12,11 @@ import types
 from collections.abc import Callable, Generator
 from typing import Any, overload
 
+from ..._checks import check_delay
 from ..._errors import CancelledError
 from ..._future import Future
 from ..._spawn import spawn
-from ..._timers import check_delay, sleep
+from ..._timers import sleep
 from ._exceptions import InProgressAborted
 from ._inprogress import InProgress, _wrap
 from ._signal import inprogress

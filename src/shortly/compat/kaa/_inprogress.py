@@ -17,8 +17,9 @@ from typing import Any
 
 from ..._cancel import Dependant, depend, watch
 from ..._chain import follow, shield
+from ..._checks import check_delay
 from ..._future import Future
-from ..._timers import check_delay, later
+from ..._timers import later
 from ._exceptions import InProgressAborted, TimeoutException, _aborted, _report_unhandled
 from ._signal import Signal, _ExceptionSignal, _Interest, _packed
 
