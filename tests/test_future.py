@@ -315,7 +315,7 @@ class TestUnhandled:
         assert len(reports) == 1
         assert isinstance(reports[0].error, ValueError)
         assert "dropped unobserved" in reports[0].context
-        assert "failed with ValueError" in (reports[0].source or "")
+        assert "raised ValueError" in (reports[0].source or "")
 
     @pytest.mark.parametrize("observe", ["result", "exception"])
     def test_observed_failure_is_not_reported(self, observe: str) -> None:
@@ -366,9 +366,9 @@ class TestRepr:
         assert "state=pending" in repr(f)
         assert "owner='MainThread'" in repr(f)
         f.set_result(1)
-        assert "finished returning int" in repr(f)
+        assert "state=finished returned int" in repr(f)
         g = shortly.Future.failed(KeyError())
-        assert "failed with KeyError" in repr(g)
+        assert "state=finished raised KeyError" in repr(g)
         g.exception()
         c: shortly.Future[int] = shortly.Future()
         c.cancel()

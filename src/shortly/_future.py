@@ -40,6 +40,14 @@ CANCELLED = _base.CANCELLED
 CANCELLED_AND_NOTIFIED = _base.CANCELLED_AND_NOTIFIED
 FINISHED = _base.FINISHED
 _DONE = (FINISHED, CANCELLED_AND_NOTIFIED, CANCELLED)
+# The stdlib's _STATE_TO_DESCRIPTION_MAP, which repr uses.
+_STATE_WORDS = {
+    PENDING: "pending",
+    RUNNING: "running",
+    CANCELLED: "cancelled",
+    CANCELLED_AND_NOTIFIED: "cancelled",
+    FINISHED: "finished",
+}
 _CANCELLED = (CANCELLED_AND_NOTIFIED, CANCELLED)
 
 _STRIPES = tuple(threading.Lock() for _ in range(128))
@@ -72,6 +80,13 @@ class Future(PromiseMethods[T], _base.Future[T]):
         owner: the thread (or serial worker, or loop) that is to resolve this future.
             A blocking wait from the owner itself, or one closing a cycle of waits,
             raises :class:`~shortly.DeadlockError` instead of hanging.
+        name: a label for people: it shows in ``repr``, in timeout and deadlock
+            messages and in unhandled-failure reports (``"GET /users/7"``), so a
+            fan-out over a thousand futures says which one went wrong.
+
+    Raises:
+        TypeError: if ``owner`` is not a thread or owner-like object, or ``name`` is
+            not a str.
 
     >>> import shortly, threading
     >>> f = shortly.Future()
@@ -85,6 +100,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         "_exception",
         "_guard",
         "_lock",
+        "_name",
         "_owner",
         "_result",
         "_state",
@@ -96,7 +112,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
     _result: Any
     _exception: BaseException | None
 
-    def __init__(self, *, owner: _deadlock.Owner | None = None) -> None:
+    def __init__(self, *, owner: _deadlock.Owner | None = None, name: str | None = None) -> None:
         # hasattr on the type, not isinstance(OwnerLike): a runtime Protocol check is slow.
         if not (
             owner is None
@@ -107,6 +123,9 @@ class Future(PromiseMethods[T], _base.Future[T]):
                 "owner must be a threading.Thread or have __shortly_owner_thread__(), "
                 f"not {type(owner).__name__}"
             )
+        if name is not None and type(name) is not str:
+            raise TypeError(f"name must be a str or None, not {type(name).__name__}")
+        self._name = name
         self._lock = _next_stripe()
         self._state = PENDING
         self._result = None
@@ -176,6 +195,16 @@ class Future(PromiseMethods[T], _base.Future[T]):
         return waiters
 
     # -- state ----------------------------------------------------------------------
+
+    @property
+    def name(self) -> str | None:
+        """The label given at creation (``Future(name=...)``), or ``None``.
+
+        >>> import shortly
+        >>> shortly.Future(name="GET /users/7").name
+        'GET /users/7'
+        """
+        return self._name
 
     @property
     def owner(self) -> _deadlock.Owner | None:
@@ -277,7 +306,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         'ok'
         """
         if not self._settle(result, None) and self._state == FINISHED:
-            raise InvalidStateError(f"{self!r} is already settled")
+            raise InvalidStateError(f"{self._state}: {self!r}")
 
     def set_exception(self, exception: BaseException | None) -> None:
         """Fail the future with ``exception``; a no-op if it was cancelled.
@@ -293,7 +322,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         """
         _check_exception(exception)
         if not self._settle(None, exception) and self._state == FINISHED:
-            raise InvalidStateError(f"{self!r} is already settled")
+            raise InvalidStateError(f"{self._state}: {self!r}")
 
     def try_set_result(self, result: T) -> bool:
         """Finish with ``result`` unless already done; tell whether this call did it.
@@ -543,19 +572,18 @@ class Future(PromiseMethods[T], _base.Future[T]):
     # -- presentation ---------------------------------------------------------------------
 
     def _describe(self) -> str:
+        # The stdlib's words first, so log filters and tests written for
+        # concurrent.futures match; shortly's extras follow.
         state = self._state
+        text = f"<{type(self).__name__} at {id(self):#x} state={_STATE_WORDS.get(state, state)}"
         if state == FINISHED:
             error = self._exception
-            what = (
-                f"failed with {type(error).__name__}"
-                if error is not None
-                else f"finished returning {type(self._result).__name__}"
-            )
-        elif state in _CANCELLED:
-            what = "cancelled"
-        else:
-            what = state.lower()
-        text = f"<{type(self).__name__} at {id(self):#x} state={what}"
+            if error is not None:
+                text += f" raised {type(error).__name__}"
+            else:
+                text += f" returned {type(self._result).__name__}"
+        if self._name is not None:
+            text += f" name={self._name!r}"
         if self._owner is not None:
             text += f" owner={_deadlock.describe_owner(self._owner)}"
         site = _report.site_line(getattr(self, "_site", None))
