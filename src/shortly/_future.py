@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import _base
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from . import _cancel, _deadlock, _report, _trampoline
 from ._checks import check_timeout
 from ._errors import CancelledError, InvalidStateError, TimeoutError
 from ._promise import PromiseMethods
+from ._scope import current_scope
 from ._waiting import STDLIB_LOCK, StdlibWaiters, Waker
 
 __all__ = ["Callbacks", "Future", "listed", "lock_of"]
@@ -246,12 +248,41 @@ class Future(PromiseMethods[T], _base.Future[T]):
 
     # -- resolution -------------------------------------------------------------------
 
+    def _lock_state(self) -> bool:
+        """Take the locks a state change needs; tell whether STDLIB_LOCK is among them.
+
+        Once stdlib functions use this future, its state changes under the shared stdlib
+        lock too (taken first: see ``_waiting``), so that a stdlib waiter sees either
+        "pending, notified later" or "done, never notified", never both.
+        """
+        lock = self._lock
+        if type(self._wait_list) is not StdlibWaiters:
+            lock.acquire()
+            if type(self._wait_list) is not StdlibWaiters:
+                return False
+            lock.release()  # it turned stdlib meanwhile; the shared lock must come first
+        STDLIB_LOCK.acquire()
+        lock.acquire()
+        return True
+
+    def _unlock_state(self, stdlib: bool) -> None:
+        self._lock.release()
+        if stdlib:
+            STDLIB_LOCK.release()
+
     def _settle(self, result: Any, error: BaseException | None) -> bool:
         """Finish with ``result`` or fail with ``error``; False if already done."""
-        # acquire/release rather than ``with``: this is the hot path, and ``with`` on a
-        # lock costs twice as much in CPython.
+        # _lock_state inlined for the common case: this is the hot path, where a method
+        # call or a ``with`` costs measurably.
         lock = self._lock
-        lock.acquire()
+        if type(self._wait_list) is StdlibWaiters:
+            stdlib = self._lock_state()
+        else:
+            lock.acquire()
+            stdlib = type(self._wait_list) is StdlibWaiters
+            if stdlib:
+                lock.release()
+                stdlib = self._lock_state()
         try:
             if self._state in _DONE:
                 return False
@@ -266,31 +297,22 @@ class Future(PromiseMethods[T], _base.Future[T]):
             callbacks = self._callbacks
             self._callbacks = None
             waiters = self._wait_list
-            if waiters is not None and type(waiters) is not StdlibWaiters:
-                waiters = waiters[:]  # our wakers are added under our lock: copy here
+            if waiters:
+                waiters = waiters[:]  # copied in the same step as the state change
         finally:
             lock.release()
-        if waiters is not None:
-            self._wake(waiters)
+            if stdlib:
+                STDLIB_LOCK.release()
+        if waiters:
+            if error is None:
+                for waiter in waiters:
+                    waiter.add_result(self)
+            else:
+                for waiter in waiters:
+                    waiter.add_exception(self)
         if callbacks:
             _trampoline.dispatch(self, callbacks)
         return True
-
-    def _wake(self, waiters: list[Any]) -> None:
-        if type(waiters) is StdlibWaiters:
-            # Stdlib waiters are added under the shared lock after reading ``_state``
-            # there: reading them under it too means none can be missed.
-            with STDLIB_LOCK:
-                waiters = waiters[:]
-        if self._state in _CANCELLED:
-            for waiter in waiters:
-                waiter.add_cancelled(self)
-        elif self._exception is None:
-            for waiter in waiters:
-                waiter.add_result(self)
-        else:
-            for waiter in waiters:
-                waiter.add_exception(self)
 
     def set_result(self, result: T) -> None:
         """Finish the future with ``result``; wakes waiters and runs callbacks.
@@ -377,7 +399,8 @@ class Future(PromiseMethods[T], _base.Future[T]):
         self, msg: Any, only_if: Callable[[Future[T]], bool] | None
     ) -> tuple[bool, Any]:
         """Cancel this future only; return (cancelled, its upstream if this call did it)."""
-        with self._lock:
+        stdlib = self._lock_state()
+        try:
             state = self._state
             if state in _CANCELLED:
                 return True, None
@@ -391,10 +414,13 @@ class Future(PromiseMethods[T], _base.Future[T]):
             callbacks = self._callbacks
             self._callbacks = None
             waiters = self._wait_list
-            if waiters is not None and type(waiters) is not StdlibWaiters:
-                waiters = waiters[:]  # our wakers are added under our lock: copy here
-        if waiters is not None:
-            self._wake(waiters)
+            if waiters:
+                waiters = waiters[:]  # copied in the same step as the state change
+        finally:
+            self._unlock_state(stdlib)
+        if waiters:
+            for waiter in waiters:
+                waiter.add_cancelled(self)
         if callbacks:
             _trampoline.dispatch(self, callbacks)
         return True, upstream
@@ -464,7 +490,8 @@ class Future(PromiseMethods[T], _base.Future[T]):
         """
         with self._lock:
             callbacks = listed(self._callbacks)
-            kept = [cb for cb in callbacks if cb != fn]
+            # Identity, not ==: a user's __eq__ must never run inside our lock.
+            kept = [cb for cb in callbacks if cb is not fn]
             if len(kept) != len(callbacks):
                 self._callbacks = kept[0] if len(kept) == 1 else (kept or None)
             return len(callbacks) - len(kept)
@@ -477,28 +504,45 @@ class Future(PromiseMethods[T], _base.Future[T]):
         if self._state in _DONE:
             return True
         _trampoline.help_drain(self.done)
-        waker = Waker()
+        if self._owner is None:
+            return self._sleep(timeout)
+        with _deadlock.waiting(self):
+            return self._sleep(timeout)
+
+    def _sleep(self, timeout: float | None) -> bool:
+        # A waker may be woken while the future is still pending (a hand-driven
+        # ``_condition.notify_all()``), so sleep again until done or out of time.
+        deadline = None if timeout is None else time.monotonic() + timeout
         lock = self._lock
-        with lock:
+        # Inside a shortly.scope(), cancelling it wakes this sleeper (see _scope).
+        scope = current_scope()
+        while True:
+            waker = Waker()
+            with lock:
+                if self._state in _DONE:
+                    return True
+                waiters = self._wait_list
+                if waiters is None:
+                    waiters = self._wait_list = []
+                waiters.append(waker)
+            try:
+                if scope is not None:
+                    scope.watch(self, waker)
+                waker.sleep(None if deadline is None else deadline - time.monotonic())
+            finally:
+                with lock:
+                    # Re-read: stdlib use may have replaced the list while we slept.
+                    waiters = self._wait_list
+                    if waiters is not None:
+                        _remove_identical(waiters, waker)
+                if scope is not None:
+                    scope.unwatch(waker)
             if self._state in _DONE:
                 return True
-            waiters = self._wait_list
-            if waiters is None:
-                waiters = self._wait_list = []
-            waiters.append(waker)
-        try:
-            if self._owner is None:
-                waker.sleep(timeout)
-            else:
-                with _deadlock.waiting(self):
-                    waker.sleep(timeout)
-        finally:
-            with lock:
-                # Re-read: stdlib use may have replaced the list while we slept.
-                waiters = self._wait_list
-                if waiters is not None and waker in waiters:
-                    waiters.remove(waker)
-        return self._state in _DONE
+            if scope is not None:
+                scope.check()
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
 
     def _observe(self) -> None:
         """Mark the failure as seen by someone: nothing to report when dropped."""
@@ -602,3 +646,11 @@ def _check_exception(exception: object) -> None:
         raise TypeError(
             "StopIteration cannot be set as a future's exception: it cannot travel through await"
         )
+
+
+def _remove_identical(items: list[Any], item: object) -> None:
+    """Remove ``item`` from ``items`` by identity (``list.remove`` would call ``__eq__``)."""
+    for index, candidate in enumerate(items):
+        if candidate is item:
+            del items[index]
+            return
