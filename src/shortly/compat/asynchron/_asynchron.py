@@ -1,58 +1,23 @@
-"""cs.asynchron's callable ``Asynchron`` (alias ``Result``), on shortly's Future.
+"""cs.asynchron's ``Asynchron`` (alias ``Result``): a :class:`shortly.Future` you call.
 
-Change ``from cs.asynchron import Asynchron, report`` to
-``from shortly.compat.asynchron import Asynchron, report``.
-
-An :class:`Asynchron` wraps a :class:`shortly.Future`: calling it is the core's
-blocking ``result()``, ``.result = v`` and ``.exc_info = (t, v, tb)`` resolve the
-future, :meth:`~Asynchron.notify` is a done-callback, and :func:`report` is
-:func:`shortly.as_completed`.
-
-Follows the original:
-
-* Calling an Asynchron blocks until its value arrives, then returns it or re-raises the
-  recorded exception; any number of callers, before or after delivery.
-* ``.result = v`` completes it with ``v``; ``.exc_info = (type, value, traceback)``
-  completes it with an exception; ``call(func, *args, **kwargs)`` computes the value,
-  recording an exception instead if ``func`` raises.
-* ``state`` is one of ``ASYNCH_PENDING``, ``ASYNCH_RUNNING`` (while ``call`` runs),
-  ``ASYNCH_READY`` and ``ASYNCH_CANCELLED``; the properties ``pending``, ``running``,
-  ``ready`` and ``cancelled`` test it (``ready`` is true once completed, cancelled
-  included, as in the original).
-* ``cancel()`` succeeds while pending or running and makes every caller raise
-  :class:`CancellationError`; it returns False once the value is ready.
-* Reading ``.result`` or ``.exc_info`` before completion raises ``AttributeError``.
-* Notifiers receive the Asynchron itself, and run at once if it is already complete.
-* Completing an Asynchron a second time logs a warning and keeps the first outcome.
-* :func:`report` yields Asynchrons in completion order (and accepts anything with a
-  ``notify`` method, or any future :func:`shortly.future_of` adapts).
-
-Differs, on purpose:
-
-* Reading ``.result`` of an Asynchron that failed re-raises its exception; the
-  original returned ``None`` and so lost the error.
-* A notifier that raises is reported through :func:`shortly.set_unhandled_handler`
-  (and logged) instead of only logged; the other notifiers still run.
-* ``call()`` records any exception, ``KeyboardInterrupt`` and ``SystemExit`` included
-  (those are then re-raised); the original let them escape and left every caller
-  blocked for ever.
-* A failure nobody ever reads is reported when the Asynchron is dropped, as for every
-  shortly future.
+Calling it is the core's blocking ``result()``; ``.result = v``, ``put(v)``,
+``.exc_info = (t, v, tb)`` and ``raise_()`` resolve the future; :meth:`~Asynchron.notify`
+is a done-callback and :func:`report` is :func:`shortly.as_completed`.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import sys
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-from .._adapt import fail, future_of
-from .._as_completed import as_completed
-from .._errors import CancelledError
-from .._future import Future
+from ..._adapt import fail
+from ..._errors import CancelledError
+from ..._future import Future
 
 __all__ = [
     "ASYNCH_CANCELLED",
@@ -62,7 +27,6 @@ __all__ = [
     "Asynchron",
     "CancellationError",
     "Result",
-    "report",
 ]
 
 T = TypeVar("T")
@@ -72,7 +36,7 @@ ASYNCH_RUNNING = 1  #: ``call()`` is computing it
 ASYNCH_READY = 2  #: completed with a value or an exception
 ASYNCH_CANCELLED = 3  #: cancelled
 
-_log = logging.getLogger(__name__)
+_log = logging.getLogger("shortly.compat.asynchron")
 _names = itertools.count(1)
 _names_lock = threading.Lock()
 
@@ -104,6 +68,15 @@ class Asynchron(Generic[T]):
 
     Args:
         name: a name for messages and ``repr`` (default ``"Asynchron-N"``).
+        final: called with no arguments once the Asynchron completes, however it
+            completes (value, exception or cancellation), before the notifiers.
+        lock: the lock that guards completing it (default: a new ``threading.Lock``);
+            pass one lock to several Asynchrons to serialise their completions.
+        result: if not None, the Asynchron starts out completed with this value.
+
+    Raises:
+        TypeError: if ``name`` is not a str, ``final`` is not callable, or ``lock`` has
+            no ``acquire``/``release``.
 
     >>> import threading
     >>> from shortly.compat.asynchron import Asynchron
@@ -115,19 +88,49 @@ class Asynchron(Generic[T]):
     3
     """
 
-    __slots__ = ("_future", "_running", "name")
+    __slots__ = ("_future", "_lock", "_running", "final", "name")
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        final: Callable[[], object] | None = None,
+        lock: Any = None,
+        result: T | None = None,
+    ) -> None:
         if name is None:
             with _names_lock:
                 name = f"{type(self).__name__}-{next(_names)}"
         elif not isinstance(name, str):
             raise TypeError(f"name must be a str or None, not {type(name).__name__}")
+        if final is not None and not callable(final):
+            raise TypeError(f"final must be callable or None, not {type(final).__name__}")
+        if lock is None:
+            lock = threading.Lock()
+        elif not all(callable(getattr(lock, method, None)) for method in ("acquire", "release")):
+            raise TypeError(f"lock must have acquire() and release(), not {type(lock).__name__}")
         self.name = name
+        self.final = final
+        self._lock = lock
         self._future: Future[T] = Future()
         # Only ever set from False to True (by call()), and read as part of a snapshot
         # of the state: no decision is taken on it, so it needs no lock.
         self._running = False
+        # First of the done-callbacks, so it runs before every notifier.
+        self._future.add_done_callback(self._run_final)
+        if result is not None:
+            self.result = result
+
+    def _run_final(self, _: Future[T]) -> None:
+        final = self.final
+        if final is None:
+            return
+        try:
+            answer = final()
+        except Exception:
+            _log.exception("%s: exception from .final()", self.name)
+        else:
+            if answer is not None:
+                _log.warning("%s: discarding non-None result from .final(): %r", self.name, answer)
 
     def __shortly_future__(self) -> Future[T]:
         """The :class:`shortly.Future` behind this Asynchron (see :func:`shortly.future_of`).
@@ -247,8 +250,20 @@ class Asynchron(Generic[T]):
 
     @result.setter
     def result(self, value: T) -> None:
-        if not self._future.try_set_result(value):
+        with self._lock:
+            completed = self._future.try_set_result(value)
+        if not completed:
             self._late("result", value)
+
+    def put(self, value: T) -> None:
+        """Complete the Asynchron with ``value``: ``.result = value``, Queue style.
+
+        >>> from shortly.compat.asynchron import Asynchron
+        >>> A = Asynchron(); A.put("delivered")
+        >>> A.get()
+        'delivered'
+        """
+        self.result = value
 
     @property
     def exc_info(self) -> ExcInfo | None:
@@ -285,8 +300,42 @@ class Asynchron(Generic[T]):
     @exc_info.setter
     def exc_info(self, exc_info: ExcInfo) -> None:
         error = _exception_of(exc_info)
-        if not fail(self._future, error):
+        with self._lock:
+            completed = fail(self._future, error)
+        if not completed:
             self._late("exc_info", exc_info)
+
+    def raise_(self, exc: BaseException | type[BaseException] | None = None) -> None:
+        """Complete with the exception ``exc`` (a class or an instance), or, with no
+        argument, with the exception being handled.
+
+        The exception gets a traceback from being raised here, as in the original.
+
+        Raises:
+            ValueError: if ``exc`` is omitted outside an ``except`` block.
+            TypeError: if ``exc`` is not an exception class or instance.
+
+        >>> from shortly.compat.asynchron import Asynchron
+        >>> A = Asynchron()
+        >>> A.raise_(KeyError("missing"))
+        >>> A.get(default="fallback"), A.exc_info[0].__name__
+        ('fallback', 'KeyError')
+        """
+        if exc is None:
+            current = sys.exc_info()
+            if current[1] is None:
+                raise ValueError("raise_() with no exception given and none being handled")
+            self.exc_info = current
+            return
+        if not (
+            isinstance(exc, BaseException)
+            or (isinstance(exc, type) and issubclass(exc, BaseException))
+        ):
+            raise TypeError(f"exc must be an exception class or instance, not {type(exc).__name__}")
+        try:
+            raise exc
+        except BaseException as error:
+            self.exc_info = (type(error), error, error.__traceback__)
 
     def _late(self, what: str, value: object) -> None:
         # The original keeps the first outcome and warns; a cancelled one ignores it
@@ -335,9 +384,52 @@ class Asynchron(Generic[T]):
         >>> A.cancel()
         False
         """
-        return self._future.cancel(f"{self.name}: cancelled")
+        with self._lock:
+            return self._future.cancel(f"{self.name}: cancelled")
 
     # -- collecting -------------------------------------------------------------------
+
+    def empty(self) -> bool:
+        """True while not ready: the Queue-like spelling of ``not ready``.
+
+        >>> from shortly.compat.asynchron import Asynchron
+        >>> A = Asynchron(); before = A.empty(); A.put(1)
+        >>> before, A.empty()
+        (True, False)
+        """
+        return not self._future.done()
+
+    def join(self) -> tuple[T | None, ExcInfo | None]:
+        """Block until ready; return ``(result, None)``, ``(None, exc_info)`` if it
+        failed, or ``(None, None)`` if it was cancelled. Never raises the failure.
+
+        >>> from shortly.compat.asynchron import Asynchron
+        >>> A = Asynchron(); A.call(int, "x")
+        >>> result, exc_info = A.join()
+        >>> result, exc_info[0].__name__
+        (None, 'ValueError')
+        """
+        future = self._future
+        future.wait()
+        if future.cancelled():
+            return None, None
+        error = future.exception()  # read: the caller has been handed the failure
+        if error is None:
+            return future.result(), None
+        return None, (type(error), error, error.__traceback__)
+
+    def get(self, default: Any = None) -> Any:
+        """Block until ready; the value, or ``default`` if it failed or was cancelled.
+
+        >>> from shortly.compat.asynchron import Asynchron
+        >>> A = Asynchron(); _ = A.cancel()
+        >>> A.get(default="none")
+        'none'
+        """
+        result, exc_info = self.join()
+        if exc_info is not None or self._future.cancelled():
+            return default
+        return result
 
     def __call__(self) -> T:
         """Block until the value arrives; return it, or re-raise the recorded exception.
@@ -398,43 +490,3 @@ def _exception_of(exc_info: object) -> BaseException:
     if traceback is not None and error.__traceback__ is not traceback:
         error = error.with_traceback(traceback)
     return error
-
-
-def _future_for(item: object) -> Future[Any]:
-    """What to wait on for one item of :func:`report`."""
-    if isinstance(item, Asynchron):
-        return item._future
-    notify = getattr(item, "notify", None)
-    if callable(notify) and not callable(getattr(item, "__shortly_future__", None)):
-        future: Future[Any] = Future()
-        notify(lambda _: future.try_set_result(None))
-        return future
-    return future_of(item)
-
-
-def report(asynchrons: Iterable[Any]) -> Iterator[Any]:
-    """Yield each item as it completes, in completion order.
-
-    Items may be Asynchrons, other objects with a ``notify(fn)`` method, or futures
-    :func:`shortly.future_of` adapts. An item listed twice is yielded twice.
-
-    Raises:
-        TypeError: if an item is none of those.
-
-    >>> import threading
-    >>> from shortly.compat.asynchron import Asynchron, report
-    >>> slow, fast = Asynchron(name="slow"), Asynchron(name="fast")
-    >>> fast.result = "first"
-    >>> threading.Timer(0.01, setattr, [slow, "result", "second"]).start()
-    >>> for A in report([slow, fast]):
-    ...     print(A(), end=" ")
-    first second
-    """
-    futures: list[Future[Any]] = []
-    items_of: dict[int, list[Any]] = {}
-    for item in asynchrons:
-        future = _future_for(item)
-        futures.append(future)  # also keeps each id() below unique while we run
-        items_of.setdefault(id(future), []).append(item)
-    for future in as_completed(futures):
-        yield from items_of.pop(id(future))
