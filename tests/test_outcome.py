@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import gc
 import pickle
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
 import shortly
 from shortly import Err, Ok, Outcome
+from shortly._outcome import Raised, capture
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -118,3 +126,143 @@ def test_outcomes_are_exported_from_shortly() -> None:
     assert shortly.Ok is Ok
     assert shortly.Err is Err
     assert shortly.Outcome is Outcome
+
+
+# -- capture: failures that never keep their future alive ----------------------------------
+
+
+def test_capture_returns_the_value_or_a_raised() -> None:
+    assert capture(divmod, 7, 2) == (3, 1)
+    assert capture(dict, a=1) == {"a": 1}
+    outcome = capture(divmod, 1, 0)
+    assert type(outcome) is Raised
+    assert isinstance(outcome.error, ZeroDivisionError)
+    interrupt = capture(_raise, KeyboardInterrupt())
+    assert type(interrupt) is Raised and isinstance(interrupt.error, KeyboardInterrupt)
+
+
+def _raise(error: BaseException) -> None:
+    raise error
+
+
+def test_capture_nests_and_runs_from_many_threads() -> None:
+    def nested(depth: int) -> int:
+        return depth if depth == 0 else 1 + capture(nested, depth - 1)
+
+    assert capture(nested, 50) == 50
+    results: list[Any] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        for i in range(500):
+            value = capture(divmod, n * 1000 + i, 1)
+            with lock:
+                results.append(value[0])
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sorted(results) == sorted(n * 1000 + i for n in range(8) for i in range(500))
+
+
+def test_a_captured_failure_holds_no_frame_of_the_caller() -> None:
+    class Holder:
+        pass
+
+    def caller() -> weakref.ref[Holder]:
+        holder = Holder()
+        holder.error = capture(_raise, ValueError("x")).error  # type: ignore[attr-defined]
+        return weakref.ref(holder)
+
+    gc.disable()
+    try:
+        ref = caller()
+        assert ref() is None  # no cycle holder -> error -> traceback -> caller's frame
+    finally:
+        gc.enable()
+
+
+@contextmanager
+def prompt_reports() -> Iterator[list[shortly.Unhandled]]:
+    """Collect reports with the cycle collector off: only dropping a future may report."""
+    gc.collect()  # earlier tests' leftovers report now, not into this test's list
+    seen: list[shortly.Unhandled] = []
+    previous = shortly.set_unhandled_handler(seen.append)
+    gc.disable()
+    try:
+        yield seen
+    finally:
+        gc.enable()
+        shortly.set_unhandled_handler(previous)
+
+
+def _until(predicate: Callable[[], bool]) -> bool:
+    pause = threading.Event()
+    for _ in range(2000):
+        if predicate():
+            return True
+        pause.wait(0.001)
+    return False
+
+
+def _boom(*_: Any) -> Any:
+    raise ValueError("boom")
+
+
+async def _failing_coroutine(before: shortly.Future[Any] | None) -> None:
+    if before is not None:
+        await before
+    raise ValueError("boom")
+
+
+def _then_later() -> shortly.Future[Any]:
+    f: shortly.Future[int] = shortly.Future()
+    g = f.then(_boom)
+    f.set_result(1)
+    return g
+
+
+def _spawn_resumed() -> shortly.Future[Any]:
+    f: shortly.Future[int] = shortly.Future()
+    task = shortly.spawn(_failing_coroutine(f))
+    f.set_result(1)
+    return task
+
+
+SOURCES: dict[str, Callable[[], shortly.Future[Any]]] = {
+    "then, settled later": _then_later,
+    "then, settled already": lambda: shortly.Future.resolved(1).then(_boom),
+    "catch": lambda: shortly.Future.failed(KeyError("k")).catch(_boom),
+    "finally_": lambda: shortly.Future.resolved(1).finally_(_boom),
+    "spawn, failing at once": lambda: shortly.spawn(_failing_coroutine(None)),
+    "spawn, failing once resumed": _spawn_resumed,
+}
+
+
+@pytest.mark.parametrize("source", list(SOURCES))
+def test_a_dropped_failure_is_reported_at_once_without_the_gc(source: str) -> None:
+    with prompt_reports() as seen:
+        future = SOURCES[source]()
+        assert future.wait(5)
+        del future
+        assert _until(lambda: len(seen) == 1), f"{source}: no report without the GC"
+        assert isinstance(seen[0].error, ValueError)
+
+
+def test_a_failed_run_in_loop_is_reported_at_once_without_the_gc() -> None:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever)
+    thread.start()
+    try:
+        with prompt_reports() as seen:
+            future = shortly.run_in_loop(loop, _boom)
+            assert future.wait(5)
+            del future
+            assert _until(lambda: len(seen) == 1), "no report without the GC"
+            assert isinstance(seen[0].error, ValueError)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()

@@ -50,6 +50,7 @@ from ._cancel import Dependant, cancel_if_unwanted, depend
 from ._chain import follow
 from ._errors import CancelledError
 from ._future import Future, lock_of
+from ._outcome import Raised, capture
 
 if TYPE_CHECKING:
     import asyncio
@@ -278,11 +279,12 @@ def _start(
 
     if future.cancelled():
         return
-    ok, value = _attempt(fn, args, kwargs)
-    if not ok:
-        fail(future, value)
-        if isinstance(value, (KeyboardInterrupt, SystemExit)):
-            raise value
+    value = capture(fn, *args, **kwargs)
+    if type(value) is Raised:
+        error = value.error
+        fail(future, error)
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise error
     elif isinstance(value, Future) or asyncio.isfuture(value):
         depend(future_of(value), future, partial(follow, future))
     elif isinstance(value, Awaitable):
@@ -290,16 +292,6 @@ def _start(
         depend(future_of(task), future, partial(follow, future))
     else:
         future.try_set_result(value)
-
-
-def _attempt(
-    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[bool, Any]:
-    # A frame of its own, so the traceback does not hold the future (see _chain).
-    try:
-        return True, fn(*args, **kwargs)
-    except BaseException as error:
-        return False, error
 
 
 @overload

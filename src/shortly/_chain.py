@@ -51,6 +51,7 @@ from ._adapt import adapter_for, fail, future_of, when_cancelled
 from ._adapt import cache as _adapters
 from ._cancel import Dependant, depend
 from ._future import Future
+from ._outcome import Raised, capture
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -236,8 +237,8 @@ def resolve(target: Future[Any], value: Any) -> None:
     if adapter is None or (adapter is _UNKNOWN and adapter_for(type(value)) is None):
         target.try_set_result(value)
         return
-    source = _attempt(future_of, value)
-    if type(source) is _Raised:
+    source = capture(future_of, value)
+    if type(source) is Raised:
         fail(target, source.error)
     elif source is target:
         target.try_set_exception(TypeError("a handler returned the very future it settles"))
@@ -250,37 +251,6 @@ def _adopted(target: Future[Any], source: Future[Any]) -> None:
         resolve(target, source._result)
     else:
         follow(target, source)
-
-
-class _Raised:
-    """What :func:`_attempt` returns when the call raised."""
-
-    __slots__ = ("error",)
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-def _attempt(fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)``, or a :class:`_Raised` holding what it raised.
-
-    Catching in a frame of its own matters: the traceback keeps the catching frame
-    alive, and if that frame held the future being failed, the future would sit in a
-    reference cycle and its unhandled-failure report would wait for the garbage
-    collector instead of coming when it is dropped.
-    """
-    try:
-        return fn(*args)
-    except BaseException as error:
-        return _Raised(error)
-
-
-def _call_in(ctx: contextvars.Context, handler: Callable[[Any], Any], arg: Any) -> Any:
-    """:func:`_attempt` for the hot path: ``handler(arg)`` run in ``ctx``."""
-    try:
-        return ctx.run(handler, arg)
-    except BaseException as error:
-        return _Raised(error)
 
 
 class _Link(Dependant):
@@ -335,10 +305,10 @@ class _Link(Dependant):
             parent._observe()
         runner = self.runner
         if runner is None:
-            value = _call_in(self.ctx, handler, arg)
+            value = capture(self.ctx.run, handler, arg)
         else:
-            value = _attempt(runner, self.ctx, handler, arg)
-        if type(value) is _Raised:
+            value = capture(runner, self.ctx, handler, arg)
+        if type(value) is Raised:
             error = value.error
             fail(child, error)
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
@@ -355,13 +325,13 @@ def _finally(
     child: Future[Any], fn: Callable[[], object], ctx: contextvars.Context, parent: Future[Any]
 ) -> None:
     """The done-callback of a ``finally_`` link: runs even for a cancelled parent."""
-    value = _attempt(ctx.run, fn)
-    if value is not None and type(value) is not _Raised and adapter_for(type(value)) is not None:
-        value = _attempt(future_of, value)
-        if type(value) is not _Raised:
+    value = capture(ctx.run, fn)
+    if value is not None and type(value) is not Raised and adapter_for(type(value)) is not None:
+        value = capture(future_of, value)
+        if type(value) is not Raised:
             depend(value, child, partial(_cleaned_up, child, parent))
             return
-    if type(value) is _Raised:
+    if type(value) is Raised:
         _cleanup_failed(child, parent, value.error)
     else:
         follow(child, parent)

@@ -5,14 +5,19 @@ What :func:`shortly.settled` hands back for each input, in the spirit of trio's
 that can be stored, compared, pattern-matched and turned back into a return or a
 raise with :meth:`~Outcome.unwrap`. ``Err`` is an ``Outcome[NoReturn]``, so with the
 covariant type parameter a list of outcomes of ``int`` may hold both kinds.
+
+Inside the library, :func:`capture` is the one place where a call's raise becomes a
+value (a :class:`Raised`): handlers of chains, spawned code, work run on a loop or a
+timer all go through it, so that a captured failure never keeps its future alive.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Generator
 from typing import Any, Generic, NoReturn, TypeVar
 
-__all__ = ["Err", "Ok", "Outcome"]
+__all__ = ["Err", "Ok", "Outcome", "Raised", "capture"]
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -150,3 +155,81 @@ class Err(Outcome[NoReturn]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Err, (self.error,))
+
+
+# -- capturing a call's outcome inside the library ------------------------------------------
+
+
+class Raised:
+    """What :func:`capture` returns when the call raised: the exception, unwrapped.
+
+    A class of its own that no user code can return, so ``type(x) is Raised`` tells a
+    failure from any value at the cost of one comparison.
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"Raised({self.error!r})"
+
+
+def _calls() -> Generator[Any, tuple[Any, ...], None]:
+    """Run each call sent in; yield its value or a :class:`Raised`.
+
+    Why a generator: a traceback keeps the frames it passes through, and on CPython
+    3.11+ a frame that outlives its run keeps its caller's frame (``f_back``), and so on
+    up the stack. A failure caught in an ordinary frame therefore pins every caller's
+    locals, among them the future that failure is stored in: a reference cycle, and the
+    future's unhandled-failure report waits for the garbage collector (for ever under
+    ``gc.disable()``). A suspended generator's frame has no caller, so a failure caught
+    here holds only the frames of the call that raised. Nothing else stays in this
+    frame between calls: the box is empty and the request deleted.
+    """
+    box: list[Any] = []
+    call = yield None
+    while True:
+        try:
+            box.append(call[0](*call[1], **call[2]))
+        except BaseException as error:
+            box.append(Raised(error))
+        del call
+        call = yield box.pop()
+
+
+# Idle generators, shared by all threads: a generator runs in one thread at a time, and
+# one running a call (nested captures, other threads) is simply not in the pool.
+_pool: list[Generator[Any, tuple[Any, ...], None]] = []
+_POOL_MAX = 64
+
+
+def capture(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, or a :class:`Raised` holding what it raised.
+
+    Every ``BaseException`` is captured (``KeyboardInterrupt`` and ``SystemExit``
+    included: the caller settles the future with it, then re-raises it), and the
+    captured failure holds no frame of the caller (see :func:`_calls`).
+
+    Raises:
+        BaseException: only what arrives asynchronously (a signal's
+            ``KeyboardInterrupt``) between two steps of the capture itself.
+
+    >>> from shortly._outcome import Raised, capture
+    >>> capture(int, "7")
+    7
+    >>> outcome = capture(int, "seven")
+    >>> type(outcome) is Raised, type(outcome.error).__name__
+    (True, 'ValueError')
+    """
+    pool = _pool
+    try:
+        calls = pool.pop()
+    except IndexError:
+        calls = _calls()
+        next(calls)
+    value = calls.send((fn, args, kwargs))
+    if len(pool) < _POOL_MAX:
+        pool.append(calls)
+    return value

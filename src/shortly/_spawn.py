@@ -45,6 +45,7 @@ from ._adapt import fail, future_of
 from ._cancel import Dependant, cancel_if_unwanted, cancel_upstream
 from ._errors import CancelledError
 from ._future import Future
+from ._outcome import Raised, capture
 
 __all__ = ["spawn"]
 
@@ -74,15 +75,16 @@ class SpawnedCode:
 def _advance(run: Callable[..., Any], step: Callable[[Any], Any], value: Any) -> tuple[int, Any]:
     """Step the code once: ``(0, yielded)``, ``(1, returned)`` or ``(2, raised)``.
 
-    Caught in a frame of its own that does not hold the task: a traceback keeps its
-    frames alive, and one holding the failed task would delay its report to the GC.
+    Through :func:`~shortly._outcome.capture`, so that a failure of the code holds no
+    frame of its driver, and dropping the failed task reports it at once.
     """
-    try:
-        return 0, run(step, value)
-    except StopIteration as stop:
-        return 1, stop.value
-    except BaseException as error:
-        return 2, error
+    out = capture(run, step, value)
+    if type(out) is not Raised:
+        return 0, out
+    error = out.error
+    if isinstance(error, StopIteration):
+        return 1, error.value
+    return 2, error
 
 
 class Task(Future[T]):

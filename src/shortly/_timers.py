@@ -42,6 +42,7 @@ from ._chain import follow
 from ._checks import check_delay
 from ._errors import TimeoutError
 from ._future import Future
+from ._outcome import Raised, capture
 
 __all__ = ["Timer", "later", "sleep", "wait_until", "with_timeout"]
 
@@ -261,16 +262,13 @@ class Timer(Future[T]):
 def attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
     """``(True, fn(*args))``, or ``(False, exception)`` (for the modules running work).
 
-    A traceback keeps its frames alive, and through them their callers' frames: a
-    failed future held by any of them sits in a reference cycle, and its
-    unhandled-failure report waits for the garbage collector. Catching here keeps the
-    catching frame free of the future; a caller holding it lets go before returning
-    (see ``_call_later``), or is a loop that rebinds it (the serial worker).
+    Through :func:`~shortly._outcome.capture`, so the failure holds no caller's frame
+    and a failed future is reported as soon as it is dropped.
     """
-    try:
-        return True, fn(*args)
-    except BaseException as error:
-        return False, error
+    value = capture(fn, *args)
+    if type(value) is Raised:
+        return False, value.error
+    return True, value
 
 
 def fail_running(future: Future[Any], error: BaseException) -> None:
