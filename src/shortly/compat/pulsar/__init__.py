@@ -6,8 +6,9 @@ to ``from shortly.compat.pulsar import ...``.
 pulsar's ``Future`` is asyncio's, and so is the one here. The work is done by the core:
 :func:`run_in_loop` and :func:`task` are :func:`shortly.run_in_loop`,
 :func:`multi_async` is :func:`shortly.all_of` (or :func:`shortly.settled`),
-:func:`chain_future` is a core chain, :func:`async_while` is :func:`shortly.wait_until`,
-and :class:`Lock` is :class:`shortly.Lock`. Nothing needs an event loop at construction:
+:func:`chain_future` is a core chain, :func:`async_while` is a task on the running loop
+(or a :func:`shortly.spawn` task on shortly's timer), and :class:`Lock` is
+:class:`shortly.Lock`. Nothing needs an event loop at construction:
 ``Lock(...)``, ``Bench(...)`` and ``AsyncObject`` subclasses may be created at import
 time; a loop is looked up when there is work to schedule.
 
@@ -34,7 +35,9 @@ Follows the original:
   plain values through, fails with the first error, or with ``raise_on_error=False``
   puts each exception in place of its value.
 * ``async_while(timeout, while_clause, *args)`` resolves with the clause's last value:
-  falsy when it became false, truthy when ``timeout`` ran out first.
+  falsy when it became false, truthy when ``timeout`` ran out first. Called on a loop,
+  it checks the clause on that loop, pausing 0.1 s, 0.2 s, ... up to 1 s between
+  checks.
 * ``Lock(name, *, loop=None, timeout=None, blocking=True)``: locks of one name exclude
   each other; ``blocking`` False tries once, True waits for ever, a number waits that
   long; ``timeout`` frees the lock after that many seconds; ``acquire()`` tells whether
@@ -52,8 +55,9 @@ Differs, on purpose:
   :class:`shortly.DeadlockError` at once instead of hanging.
 * ``release()`` releases at once and returns an awaitable, so both ``await
   lock.release()`` and ``lock.release()`` work.
-* ``async_while`` polls every 0.1 s, on shortly's timer thread: keep the clause a quick,
-  thread-safe check. ``chain_future`` does not call the errback for a cancelled future:
+* ``async_while`` called from a thread with no running loop checks the clause on
+  shortly's timer thread (after a first check in the calling thread) instead of failing
+  for want of a loop. ``chain_future`` does not call the errback for a cancelled future:
   cancellation passes to ``next``, as in the core's chains.
 * The functions need a loop only for what must run on one: ``maybe_async`` of a
   coroutine with no loop given or running raises ``RuntimeError`` rather than parking it

@@ -13,21 +13,23 @@ import asyncio
 import concurrent.futures
 import functools
 import inspect
+import time
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from ..._adapt import future_of
 from ..._aio import run_in_loop as _run_in_loop
+from ..._checks import check_delay
 from ..._combine import all_of, settled
-from ..._errors import TimeoutError as _ShortlyTimeout
 from ..._future import Future as _CoreFuture
 from ..._outcome import Err, Outcome
 from ..._spawn import spawn
-from ..._timers import wait_until
+from ..._timers import sleep
 
 __all__ = [
-    "ASYNC_WHILE_INTERVAL",
+    "ASYNC_WHILE_MAX",
+    "ASYNC_WHILE_STEP",
     "async_while",
     "chain_future",
     "maybe_async",
@@ -38,8 +40,10 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: How often :func:`async_while` evaluates its clause, in seconds.
-ASYNC_WHILE_INTERVAL = 0.1
+#: How much longer :func:`async_while` pauses before each check than before the last.
+ASYNC_WHILE_STEP = 0.1
+#: The longest pause of :func:`async_while` between two checks, in seconds.
+ASYNC_WHILE_MAX = 1.0
 
 
 # -- where futures are handed out ---------------------------------------------------------
@@ -324,34 +328,61 @@ def task(function: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+async def _while(
+    timeout: float | None,
+    while_clause: Callable[..., Any],
+    args: tuple[Any, ...],
+    sleep: Callable[[float], Any],
+    clock: Callable[[], float],
+) -> Any:
+    """pulsar's loop: check, sleep 0.1 s, 0.2 s, ... up to 1 s between checks, give up
+    (with the last, truthy, value) once ``timeout`` has passed."""
+    start = clock()
+    pause = 0.0
+    value = while_clause(*args)
+    while value:
+        pause = min(pause + ASYNC_WHILE_STEP, ASYNC_WHILE_MAX)
+        await sleep(pause)
+        if timeout and clock() - start >= timeout:
+            break
+        value = while_clause(*args)
+    return value
+
+
 def async_while(timeout: float | None, while_clause: Callable[..., Any], *args: Any) -> Any:
     """The asynchronous ``while while_clause(*args):``: a future of the clause's last value.
 
-    The clause is evaluated at once and then every 0.1 s (on shortly's timer thread)
-    until it is false, or until ``timeout`` seconds (0 or None: no limit) have passed.
+    The clause is evaluated at once, then after pauses of 0.1 s, 0.2 s, ... growing to
+    1 s, until it is false, or until ``timeout`` seconds (0 or None: no limit) have
+    passed. Called where an event loop runs, the clause runs on that loop, as in
+    pulsar, and the future is an asyncio task; called from a thread without a loop, the
+    first check runs at once in that thread, the later ones on shortly's timer thread,
+    and the future is a :class:`shortly.Future`.
     If the clause raises, the future fails with that exception.
 
     Raises:
         TypeError: if ``while_clause`` is not callable or ``timeout`` not a number.
+        ValueError: if ``timeout`` is negative or not finite.
 
-    >>> import itertools
+    >>> import asyncio, itertools, threading
     >>> from shortly.compat.pulsar import async_while
-    >>> countdown = itertools.count(3, -1)
-    >>> async_while(5, lambda: next(countdown)).result(timeout=5)
+    >>> async def main():
+    ...     countdown = itertools.count(2, -1)
+    ...     loop_thread = threading.current_thread()
+    ...     def busy():
+    ...         assert threading.current_thread() is loop_thread
+    ...         return next(countdown)
+    ...     return await async_while(5, busy)
+    >>> asyncio.run(main())
     0
     >>> async_while(0.05, lambda: "still busy").result(timeout=5)
     'still busy'
     """
     if not callable(while_clause):
         raise TypeError(f"while_clause must be callable, not {type(while_clause).__name__}")
-    # The predicate and the timeout handler both run on the timer thread, one after the
-    # other, so the last value needs no lock.
-    last: list[Any] = [None]
-
-    def stopped() -> tuple[Any] | None:
-        value = last[0] = while_clause(*args)
-        return None if value else (value,)
-
-    polled = wait_until(stopped, timeout=timeout or None, interval=ASYNC_WHILE_INTERVAL)
-    result = polled.then(lambda box: box[0]).catch(lambda _: last[0], _ShortlyTimeout)
-    return _out(result, None)
+    if timeout is not None:
+        check_delay(timeout, "timeout")
+    loop = asyncio._get_running_loop()
+    if loop is not None:
+        return loop.create_task(_while(timeout, while_clause, args, asyncio.sleep, loop.time))
+    return spawn(_while(timeout, while_clause, args, sleep, time.monotonic))

@@ -17,17 +17,22 @@ from ..._future import Future as _CoreFuture
 from ..._lock import Lease, LockError, check_blocking, check_name, check_seconds
 from ..._lock import Lock as _CoreLock
 from ._async import _check_loop
+from ._object import AsyncObject
 
 __all__ = ["Lock", "LockBase"]
 
 
-class LockBase(abc.ABC):
-    """An asynchronous locking primitive associated to a given name.
+class LockBase(AsyncObject, abc.ABC):
+    """An asynchronous locking primitive associated to a given name; an :class:`AsyncObject`.
 
     A lock is 'locked' or 'unlocked', created unlocked. :meth:`acquire` locks it,
     waiting as ``blocking`` says while another holder has it; :meth:`release` unlocks
     it. ``async with lock:`` acquires (raising :class:`LockError` if it cannot) and
     releases.
+
+    Its ``_loop`` is the loop it was created for: ``loop``, else the loop running where
+    it is created, else None (created outside any loop, it uses whichever loop awaits
+    it). ``logger`` and ``debug`` follow that loop, as for every :class:`AsyncObject`.
 
     Attributes:
         name: the lock's name.
@@ -36,10 +41,15 @@ class LockBase(abc.ABC):
         timeout: free the lock after this many seconds; None (default) holds it
             until ``release`` is called.
 
-    >>> from shortly.compat.pulsar import Lock, LockBase
+    >>> import asyncio
+    >>> from shortly.compat.pulsar import AsyncObject, Lock, LockBase
     >>> lock = Lock("doc-pulsar-lockbase", timeout=10, blocking=0.5)
     >>> isinstance(lock, LockBase), lock.name, lock.timeout, lock.blocking
     (True, 'doc-pulsar-lockbase', 10, 0.5)
+    >>> async def main():
+    ...     return Lock("doc-pulsar-lockbase")._loop is asyncio.get_running_loop()
+    >>> isinstance(lock, AsyncObject), lock._loop, asyncio.run(main())
+    (True, None, True)
     """
 
     def __init__(
@@ -55,7 +65,7 @@ class LockBase(abc.ABC):
         check_blocking(blocking)
         self.timeout = timeout
         self.blocking = blocking
-        self._loop = _check_loop(loop)
+        self._loop = _check_loop(loop) or asyncio._get_running_loop()
 
     @abc.abstractmethod
     def locked(self) -> bool:
