@@ -706,3 +706,62 @@ def settle(f: shortly.Future[Any], value: Any) -> None:
         f.set_exception(value)
     else:
         f.set_result(value)
+
+
+# -- deep and cyclic adoption (Promises/A+ 2.3.1) ----------------------------------------------
+
+
+def _nested(depth: int) -> shortly.Future[Any]:
+    """A settled future whose value is a settled future ... ``depth`` times, then "core"."""
+    value: Any = "core"
+    for _ in range(depth):
+        value = shortly.Future.resolved(value)
+    return value  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("depth", [150, 100_000])
+def test_adopting_settled_futures_nested_deep_keeps_a_flat_stack(depth: int) -> None:
+    inner = _nested(depth)
+    with reports() as seen:
+        child = shortly.Future.resolved(1).then(lambda _: inner)
+        assert child.result(timeout=5) == "core"
+        pending: shortly.Future[int] = shortly.Future()
+        later = pending.then(lambda _: inner)
+        pending.set_result(1)
+        assert later.result(timeout=5) == "core"
+    assert seen == []
+
+
+def test_a_future_resolved_with_itself_rejects_with_type_error() -> None:
+    loop_: shortly.Future[Any] = shortly.Future()
+    loop_.set_result(loop_)
+    child = shortly.Future.resolved(1).then(lambda _: loop_)
+    assert isinstance(child.exception(timeout=5), TypeError)
+    parent: shortly.Future[int] = shortly.Future()
+    own: shortly.Future[Any] = parent.then(lambda _: own)
+    parent.set_result(1)
+    assert isinstance(own.exception(timeout=5), TypeError)
+
+
+def test_longer_adoption_cycles_reject_with_type_error_now_or_later() -> None:
+    a: shortly.Future[Any] = shortly.Future()
+    b: shortly.Future[Any] = shortly.Future()
+    c: shortly.Future[Any] = shortly.Future()
+    a.set_result(b)
+    b.set_result(c)
+    c.set_result(a)
+    assert isinstance(shortly.Future.resolved(1).then(lambda _: a).exception(timeout=5), TypeError)
+    # A cycle closed after adoption began: x waits on y, which settles with x.
+    x: shortly.Future[Any] = shortly.Future()
+    y: shortly.Future[Any] = shortly.Future()
+    child = shortly.Future.resolved(1).then(lambda _: x)
+    x.set_result(y)
+    assert not child.done()
+    y.set_result(x)
+    assert isinstance(child.exception(timeout=5), TypeError)
+    # The same future met twice without a cycle is fine.
+    shared = shortly.Future.resolved("v")
+    assert shortly.all_of([shortly.Future.resolved(1).then(lambda _: shared)] * 2).result() == [
+        "v",
+        "v",
+    ]

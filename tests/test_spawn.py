@@ -490,3 +490,54 @@ class TestBadInput:
         coro = code()
         shortly.spawn(coro).result()
         assert isinstance(shortly.spawn(coro).exception(), RuntimeError)
+
+
+# -- depth: chains and nests of tasks keep a flat stack ----------------------------------------
+
+
+async def _relay(before: shortly.Future[Any]) -> Any:
+    return await before
+
+
+def test_cancelling_the_last_of_a_thousand_chained_tasks_cancels_them_all() -> None:
+    root: shortly.Future[Any] = shortly.Future()
+    tasks = []
+    before = root
+    for _ in range(1000):
+        before = shortly.spawn(_relay(before))
+        tasks.append(before)
+    assert tasks[-1].cancel("stop") is True
+    assert all(task.cancelled() for task in tasks)
+    assert root.cancelled()
+
+
+def test_cancelling_the_first_of_a_thousand_chained_tasks_cancels_them_all() -> None:
+    root: shortly.Future[Any] = shortly.Future()
+    tasks = []
+    before = root
+    for _ in range(1000):
+        before = shortly.spawn(_relay(before))
+        tasks.append(before)
+    assert root.cancel("stop") is True
+    assert all(task.cancelled() for task in tasks)
+
+
+async def _nest(depth: int) -> int:
+    if depth == 0:
+        return 0
+    return 1 + await shortly.spawn(_nest(depth - 1))
+
+
+@pytest.mark.parametrize("depth", [250, 5000])
+def test_spawn_nested_inside_spawn_goes_deep(depth: int) -> None:
+    assert shortly.spawn(_nest(depth)).result(timeout=5) == depth
+
+
+def test_nested_spawn_starts_before_a_blocking_wait_on_it() -> None:
+    async def inner() -> str:
+        return "inner ran"
+
+    async def outer() -> str:
+        return shortly.spawn(inner()).result(timeout=5)  # blocks: the trampoline runs it
+
+    assert shortly.spawn(outer()).result(timeout=5) == "inner ran"

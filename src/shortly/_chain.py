@@ -231,19 +231,37 @@ def resolve(target: Future[Any], value: Any) -> None:
 
     Futures and anything :func:`~shortly.future_of` adapts are adopted: ``target``
     settles as they do, and their values are resolved in turn. Anything else is the
-    value.
+    value. A settled future whose value is a future is unwrapped in a loop, so any
+    depth keeps a flat stack; a value met twice on the way (``target`` itself, or a
+    future that is, through its value, its own value) is a cycle, and ``target``
+    fails with ``TypeError`` (Promises/A+ 2.3.1).
     """
-    adapter = _adapters.get(type(value), _UNKNOWN)
-    if adapter is None or (adapter is _UNKNOWN and adapter_for(type(value)) is None):
-        target.try_set_result(value)
-        return
-    source = capture(future_of, value)
-    if type(source) is Raised:
-        fail(target, source.error)
-    elif source is target:
-        target.try_set_exception(TypeError("a handler returned the very future it settles"))
-    else:
-        depend(source, target, partial(_adopted, target))
+    seen: dict[int, Any] | None = None  # id -> value: holding them keeps the ids unique
+    while True:
+        adapter = _adapters.get(type(value), _UNKNOWN)
+        if adapter is None or (adapter is _UNKNOWN and adapter_for(type(value)) is None):
+            target.try_set_result(value)
+            return
+        source = capture(future_of, value)
+        if type(source) is Raised:
+            fail(target, source.error)
+            return
+        if source is target:
+            target.try_set_exception(TypeError("a future cannot adopt itself: an adoption cycle"))
+            return
+        if source._state != _FINISHED or source._exception is not None:
+            depend(source, target, partial(_adopted, target))
+            return
+        if seen is None:
+            seen = {}
+        for item in (value,) if value is source else (value, source):
+            if id(item) in seen:
+                target.try_set_exception(
+                    TypeError(f"adoption cycle: {source!r} resolves, through its value, to itself")
+                )
+                return
+            seen[id(item)] = item
+        value = source._result
 
 
 def _adopted(target: Future[Any], source: Future[Any]) -> None:

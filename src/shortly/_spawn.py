@@ -20,9 +20,14 @@ A generator is resumed with the awaited value (``value = yield future``) or has 
 failure thrown in, which is how kaa's coroutines read. Anything else yielded is
 answered by throwing a ``TypeError`` into the code.
 
-Cancellation follows asyncio's ``Task``: ``cancel()`` on a parked task cancels the
-awaited future (by the upward rule: only if nobody else wants it) and throws
-:class:`~shortly.CancelledError` into the code at once, in the cancelling thread. Code
+Code spawned while other code is being stepped on the same thread (nested spawns, spawns
+from handlers) starts through the thread's trampoline, once that code parks or returns:
+nesting to any depth keeps the stack flat.
+
+Cancellation follows asyncio's ``Task``: ``cancel()`` on a parked task throws
+:class:`~shortly.CancelledError` into the code at once, in the cancelling thread, then
+cancels the awaited future by the upward rule (only if nobody else wants it), in a loop
+that walks any chain of tasks with a flat stack. Code
 that is running when ``cancel()`` comes gets it at its next await. The task ends
 cancelled if the code lets the error out (or returns after a request it could not
 yet receive); code that catches it and goes on keeps the task alive.
@@ -41,8 +46,9 @@ from typing import Any, TypeVar, overload
 
 import sniffio
 
+from . import _trampoline
 from ._adapt import fail, future_of
-from ._cancel import Dependant, cancel_if_unwanted, cancel_upstream
+from ._cancel import Dependant, cancel_upstream
 from ._errors import CancelledError
 from ._future import Future
 from ._outcome import Raised, capture
@@ -188,7 +194,7 @@ class Task(Future[T]):
         with self._lock:
             msg, self._request = self._request, _NO_REQUEST
         if future is not None:
-            cancel_if_unwanted(future, msg)
+            cancel_upstream(future, msg)  # the upward rule, walked in a loop
         return True, CancelledError() if msg is None else CancelledError(msg)
 
     def _resume(self, future: Future[Any]) -> None:
@@ -242,10 +248,12 @@ class Task(Future[T]):
             self._driver.thread = threading.current_thread()
         future, dependant = parked
         future.remove_done_callback(dependant)
-        cancel_if_unwanted(future, msg)
         self._run(True, CancelledError() if msg is None else CancelledError(msg))
-        # The code's end settled the task, and walked its upstream if it was cancelled.
-        return self.cancelled(), None
+        # The awaited future is handed back as this task's upstream: the caller's loop
+        # cancels it if nobody else wants it, so that cancelling the last of a chain of
+        # a thousand tasks, each awaiting the one before, walks the chain with a flat
+        # stack instead of one nested cancel per task.
+        return self.cancelled(), future
 
 
 def _is_cancellation(error: BaseException) -> bool:
@@ -287,8 +295,9 @@ def spawn(code: Generator[Any, Any, T]) -> Future[T]: ...
 def spawn(code: Any) -> Future[Any]:
     """Run ``async def`` code, or a generator yielding futures, without an event loop.
 
-    The code starts at once in this thread and runs until it awaits a future that is
-    not done; from then on it is resumed by whichever thread settles what it awaits.
+    The code starts at once in this thread (spawned from inside spawned code or a
+    handler: as soon as that parks or returns) and runs until it awaits a future that
+    is not done; from then on it is resumed by whichever thread settles what it awaits.
     Its return value resolves the returned future, its exception fails it, and
     ``cancel()`` throws :class:`~shortly.CancelledError` into it (see the module
     notes). A generator receives awaited values from ``yield`` (kaa's style).
@@ -319,5 +328,12 @@ def spawn(code: Any) -> Future[Any]:
             f"code must be a coroutine or generator object, not {type(code).__name__}{hint}"
         )
     task: Task[Any] = Task(code)
-    task._run(False, None)
+    # Through the trampoline: at top level the code starts right here; spawned from
+    # inside spawned code (or a handler) it starts as soon as that returns or parks, so
+    # spawns nested to any depth keep a flat stack.
+    _trampoline.dispatch(task, _start)
     return task
+
+
+def _start(task: Task[Any]) -> None:
+    task._run(False, None)
