@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import sniffio
 
 from . import _report
+from ._checks import FOREVER, check_delay
 from ._checks import check_blocking as check_blocking
 from ._checks import check_name as check_name
 from ._checks import check_seconds as check_seconds
@@ -222,31 +223,42 @@ class Lock:
         """
         return self._backend
 
-    def _wait_time(self, blocking: bool | float | None) -> float | None:
-        return self._blocking if blocking is None else check_blocking(blocking)
+    def _wait_time(self, blocking: bool | float | None, timeout: float) -> float | None:
+        if isinstance(timeout, (int, float)) and timeout == -1:  # the stdlib's "not given"
+            return self._blocking if blocking is None else check_blocking(blocking)
+        if blocking is False:
+            raise ValueError("can't specify a timeout for a non-blocking call")
+        if blocking is not None and blocking is not True:
+            raise ValueError("pass blocking=<seconds> or timeout=<seconds>, not both")
+        seconds = check_delay(timeout, "timeout")
+        return None if seconds >= FOREVER else float(seconds)
 
     # -- threads ----------------------------------------------------------------------
 
-    def acquire(self, blocking: bool | float | None = None) -> Lease | None:
+    def acquire(self, blocking: bool | float | None = None, timeout: float = -1) -> Lease | None:
         """Acquire the lock; return its :class:`Lease`, or ``None`` if not had in time.
 
         Args:
             blocking: ``True`` waits for ever, ``False`` tries once, a number waits
                 that many seconds; ``None`` uses the lock's own ``blocking``.
+            timeout: as for :meth:`threading.Lock.acquire`: wait at most that many
+                seconds; ``-1`` (the default) leaves it to ``blocking``.
 
         Raises:
             DeadlockError: if waiting for ever could never end: this thread already
                 holds the lock, or a cycle of threads waits on each other's locks.
             LockError: if the backend failed (a Redis backend that lost its server).
+            ValueError: if ``timeout`` is negative (other than ``-1``) or NaN, or
+                comes with ``blocking=False`` or a number of seconds for ``blocking``.
 
         >>> import shortly
         >>> lock = shortly.Lock("doc-acquire")
         >>> lease = lock.acquire()
-        >>> lock.acquire(blocking=0.01) is None
-        True
+        >>> lock.acquire(blocking=0.01) is None, lock.acquire(timeout=0.01) is None
+        (True, True)
         >>> lock.release()
         """
-        lease = self._acquire(self._wait_time(blocking))
+        lease = self._acquire(self._wait_time(blocking, timeout))
         if lease is not None:
             _remember(self, lease, False)
         return lease
@@ -352,12 +364,16 @@ class Lock:
 
     # -- asyncio and trio -------------------------------------------------------------
 
-    async def acquire_async(self, blocking: bool | float | None = None) -> Lease | None:
+    async def acquire_async(
+        self, blocking: bool | float | None = None, timeout: float = -1
+    ) -> Lease | None:
         """Acquire the lock from asyncio or trio; like :meth:`acquire`, without blocking.
 
         Raises:
             DeadlockError: if this task already holds the lock and would wait for ever.
             LockError: if the backend failed.
+            ValueError: if ``timeout`` is negative (other than ``-1``) or NaN, or
+                comes with ``blocking=False`` or a number of seconds for ``blocking``.
 
         >>> import asyncio, shortly
         >>> async def main():
@@ -367,7 +383,7 @@ class Lock:
         >>> asyncio.run(main())
         True
         """
-        lease = await self._acquire_async(self._wait_time(blocking))
+        lease = await self._acquire_async(self._wait_time(blocking, timeout))
         if lease is not None:
             _remember(self, lease, False)
         return lease
