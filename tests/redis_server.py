@@ -1,8 +1,10 @@
-"""A real ``redis-server`` for the tests: loopback, a free port, no persistence.
+"""A real ``redis-server`` for the tests: loopback, a free port, chosen persistence.
 
 ``tests/conftest.py`` loads this module as a plugin, so one server serves the session.
 ``redis_server`` is one server for the whole session; ``fresh_redis_server`` is a
-server of the test's own, for tests that stop and restart it.
+server of the test's own, for tests that stop and restart it; ``redis_servers`` makes
+servers of the test's own with persistence (RDB snapshots or an AOF), which the fault
+tests kill, stop and restart by PID. This is the one launcher of the test suite.
 
 When ``redis-server`` is missing, tests that need it are skipped, except under
 ``CI=true``, where they fail: CI must run them (``make services`` installs it).
@@ -17,7 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -26,6 +28,14 @@ if TYPE_CHECKING:  # the core suite runs without the redis client installed
     import redis
 
 _START_TIMEOUT = 10.0
+
+# How each kind of server keeps its data: the stock RDB snapshot schedule, an AOF
+# synced every second (the usual production choice), or nothing at all.
+PERSISTENCE = {
+    "none": ["--save", "", "--appendonly", "no"],
+    "rdb": ["--save", "3600 1 300 100 60 10000", "--appendonly", "no"],
+    "aof": ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"],
+}
 
 
 def _free_port() -> int:
@@ -55,17 +65,24 @@ def _executable() -> str:
 
 
 class RedisServer:
-    """One ``redis-server`` process on 127.0.0.1 that can be stopped and restarted.
+    """One ``redis-server`` process on 127.0.0.1 that can be killed, paused and restarted.
 
-    Restarting keeps the port and, without persistence, loses every key: what a
-    crashed server without persistence does to the locks it held.
+    Restarting keeps the port and the data directory: without persistence every key
+    is lost, as when a crashed server without persistence comes back; with RDB the
+    last snapshot comes back, with an AOF what was written to it.
     """
 
-    def __init__(self, executable: str, directory: str) -> None:
+    def __init__(self, executable: str, directory: str, persistence: str = "none") -> None:
         self.executable = executable
         self.directory = directory
+        self.persistence = PERSISTENCE[persistence]
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "not running"
+        return self.process.pid
 
     @property
     def url(self) -> str:
@@ -85,8 +102,7 @@ class RedisServer:
                     self.executable,
                     "--bind", "127.0.0.1",
                     "--port", str(self.port),
-                    "--save", "",
-                    "--appendonly", "no",
+                    *self.persistence,
                     "--dir", self.directory,
                     "--daemonize", "no",
                     "--loglevel", "warning",
@@ -124,6 +140,13 @@ class RedisServer:
         self.stop()
         self.start()
 
+    def pause(self) -> None:
+        """SIGSTOP: the server keeps its connections but answers nothing, as if stalled."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
+
 
 def _server() -> Iterator[RedisServer]:
     executable = _executable()
@@ -146,3 +169,24 @@ def redis_server() -> Iterator[RedisServer]:
 def fresh_redis_server() -> Iterator[RedisServer]:
     """A redis-server of this test's own, free to stop and restart."""
     yield from _server()
+
+
+@pytest.fixture
+def redis_servers() -> Iterator[Callable[[str], RedisServer]]:
+    """Start servers of this test's own: ``redis_servers("rdb")`` (or "aof", "none")."""
+    executable = _executable()
+    started: list[RedisServer] = []
+    with tempfile.TemporaryDirectory(prefix="shortly-redis-") as root:
+
+        def start(persistence: str = "none") -> RedisServer:
+            directory = tempfile.mkdtemp(dir=root)
+            server = RedisServer(executable, directory, persistence)
+            started.append(server)
+            server.start()
+            return server
+
+        try:
+            yield start
+        finally:
+            for server in started:
+                server.stop()  # SIGKILL ends a paused server too

@@ -64,7 +64,7 @@ class Backends:
     def settle(self) -> None:
         """Every waiter served or withdrawn, every listener gone."""
         for backend in self.made:
-            eventually(lambda b=backend: not b._queues and b._listener is None)
+            eventually(lambda b=backend: not b._waiting.queues and b._waiting.thread is None)
             backend.close()
 
 
@@ -308,11 +308,11 @@ def test_a_restart_mid_hold_is_reported_and_never_reuses_a_token(
     newcomer_backend.close()
 
 
-def test_a_stopped_server_gives_clear_errors_to_holders_and_waiters(
+def test_waiters_outlast_a_stopped_server_and_holders_learn_they_lost_the_lock(
     fresh_redis_server: RedisServer,
 ) -> None:
     holder_backend = RedisBackend(fresh_redis_server.url)
-    waiter_backend = RedisBackend(fresh_redis_server.url)
+    waiter_backend = RedisBackend(fresh_redis_server.url, poll=0.05)
     holder = Lock("down", backend=holder_backend).acquire()
     assert holder is not None
     waiter = Lock("down", backend=waiter_backend)
@@ -320,15 +320,20 @@ def test_a_stopped_server_gives_clear_errors_to_holders_and_waiters(
     eventually(lambda: waiter.statistics().waiters == 1)
     fresh_redis_server.stop()
 
-    error = waiting.exception(timeout=20)
-    assert isinstance(error, LockError) and "Redis failed" in str(error)
-    assert isinstance(error.__cause__, redis.ConnectionError)
-    with pytest.raises(LockError, match="could not release") as caught:
-        holder.release()
-    assert isinstance(caught.value.__cause__, redis.ConnectionError)
-    with pytest.raises(LockError, match="could not acquire"):
+    with pytest.raises(LockError, match="could not acquire") as caught:
         Lock("down", backend=holder_backend).acquire()
-    eventually(lambda: waiter_backend._listener is None and not waiter_backend._queues)
+    assert isinstance(caught.value.__cause__, redis.ConnectionError)
+    # The waiter keeps trying (every 0.05 s) and keeps waiting.
+    with pytest.raises(TimeoutError):
+        waiting.result(timeout=0.5)
+    fresh_redis_server.start()  # without persistence: the holder's key is gone
+
+    lease = waiting.result(timeout=20)
+    assert lease is not None and lease.token > holder.token
+    with pytest.raises(LockError, match="Redis lost"):
+        holder.release()
+    lease.release()
+    eventually(lambda: waiter_backend._waiting.thread is None)
     holder_backend.close()
     waiter_backend.close()
 

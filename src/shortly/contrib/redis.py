@@ -1,31 +1,29 @@
 """Named locks shared by processes and machines through one Redis server (extra ``[redis]``).
 
 :class:`RedisBackend` keeps each held lock as one Redis key whose value is the holder's
-fencing token and a random nonce, set with ``SET NX``-like semantics and ``PX`` for the
-lease. Release and extend are compare-and-act Lua scripts, so a holder whose lease ran
-out can never delete or prolong a later holder's key.
+fencing token and a random nonce, with the lease as its expiry. Acquisition, release,
+extension and breaking are Lua scripts (:mod:`._redis_scripts`), so a holder whose lease
+ran out can never delete or prolong a later holder's key.
 
-**Waiting without sleeping.** A release publishes the lock's name on a channel. Each
-backend with waiters runs one listener thread, subscribed to that channel, which tries
-again for the first local waiter of a name as soon as its release is announced, or when
-the holder's lease is due to run out (the failed attempt reports the remaining time), or
-at the latest after ``poll`` seconds, the fallback for a lost message. Hand-off between
-processes takes a few round trips, not redis-py's 100 ms sleep loop. Waiters of one
-process are served FIFO; between processes Redis decides (no global queue).
+**Leases.** ``Lock(name, backend=...)`` without ``lease=`` gets a *watchdog* lease: the
+key expires ``watchdog`` seconds (30) after it was last renewed, and this process renews
+it every third of that in the background for as long as it holds the lock. A holder
+that crashes frees the lock within one watchdog lease; one that lives keeps it until it
+releases. ``lease=seconds`` is a fixed lease, never renewed by itself.
 
-**Fencing tokens survive a restart.** Tokens come from ``INCR`` on one counter per
-prefix. A server without persistence forgets that counter when it restarts, so the
-counter is not started at zero: the first acquisition after it is lost seeds it with the
-server's clock in microseconds (or the largest token this backend has seen, plus one,
-if that is larger). Tokens then keep growing across restarts as long as the server's
-clock does not step back and fewer than a million acquisitions happen per second on
-average, far beyond what one Redis serves. The seed also marks an *epoch*: a holder whose
-release or extension finds another epoch is told that Redis lost its lock, and a
-:class:`~shortly.LockError` says so.
+**Fencing tokens** grow strictly across restarts of the server, with RDB snapshots, with
+an AOF or without persistence, as long as the server's clock does not step back: each
+token is at least the server's clock in microseconds (:mod:`._redis_scripts`). A holder
+whose lock Redis lost is told so by a :class:`~shortly.LockError` on release, extension
+or renewal.
 
-A single Redis server (or a primary with replicas) is assumed, not Redlock over several:
-a failover to a replica that missed the last writes can lose a lock, which the epoch
-check then reports and fencing tokens make harmless to storage that checks them.
+**Faults.** Round trips that might have run although their reply was lost are repeated
+with the same nonce, or abandoned in the background; waiters outlast dropped
+connections and subscriptions (:mod:`._redis_listener`); the first attempt of an
+acquisition waits at most ``timeout`` seconds for a reply, so a bounded acquire keeps
+its bound even when the server stalls (:mod:`._redis_wire`).
+
+A single Redis server (or a primary with replicas) is assumed, not Redlock over several.
 
 Creating a backend does not connect; the first lock operation does (the lines that
 need a running server are skipped when the documentation is tested):
@@ -33,7 +31,7 @@ need a running server are skipped when the documentation is tested):
 >>> import shortly
 >>> from shortly.contrib.redis import RedisBackend
 >>> backend = RedisBackend("redis://localhost:6379/0")
->>> invoices = shortly.Lock("invoices", lease=30, backend=backend)
+>>> invoices = shortly.Lock("invoices", backend=backend)
 >>> with invoices as lease:  # doctest: +SKIP
 ...     storage.write(invoice, fencing_token=lease.token)
 """
@@ -46,108 +44,52 @@ import secrets
 import threading
 import time
 import uuid
-from collections import deque
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import redis
 
-from .._checks import check_seconds
-from .._lock_backend import (
-    EXPIRED,
-    HELD,
-    RELEASED,
-    Lease,
-    LockError,
-    LockStatistics,
-)
+from .._checks import check_name, check_seconds
+from .._lock_backend import EXPIRED, HELD, RELEASED, Lease, LockError, LockStatistics
+from . import _redis_scripts as scripts
+from ._redis_keeper import Keeper
+from ._redis_listener import Listener
+from ._redis_wire import Wire, text
 
 if TYPE_CHECKING:
     from .._future import Future
 
 __all__ = ["RedisBackend"]
 
-# KEYS: lock, fence counter, epoch. ARGV: nonce, lease in ms (0: none), token floor.
-# Returns {1, token, epoch} when acquired, {0, ms left on the holder's lease (-1: none)}.
-# string.format("%d") because tostring() would print a 16-digit token as 1.7e+15.
-_ACQUIRE = """
-local left = redis.call('PTTL', KEYS[1])
-if left ~= -2 then
-  return {0, left}
-end
-if redis.call('EXISTS', KEYS[2]) == 0 then
-  local now = redis.call('TIME')
-  local seed = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  seed = string.format('%d', math.max(seed, tonumber(ARGV[3])))
-  redis.call('SET', KEYS[2], seed)
-  redis.call('SET', KEYS[3], seed)
-end
-local token = redis.call('INCR', KEYS[2])
-local value = string.format('%d', token) .. ':' .. ARGV[1]
-if ARGV[2] == '0' then
-  redis.call('SET', KEYS[1], value)
-else
-  redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
-end
-return {1, token, redis.call('GET', KEYS[3]) or ''}
-"""
-
-# KEYS: lock, epoch. ARGV: value, channel, name. Returns {1} or {0, epoch}.
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  redis.call('PUBLISH', ARGV[2], ARGV[3])
-  return {1}
-end
-return {0, redis.call('GET', KEYS[2]) or ''}
-"""
-
-# KEYS: lock, epoch. ARGV: value, lease in ms. Returns {1} or {0, epoch}.
-_EXTEND = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return {1}
-end
-return {0, redis.call('GET', KEYS[2]) or ''}
-"""
-
-# How long the listener waits for Redis to confirm its subscriptions.
-_SUBSCRIBE_TIMEOUT = 10.0
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+# How long a tombstone stops an abandoned attempt at the least (ms), and how often the
+# housekeeping thread retries a clean-up or a renewal that Redis did not answer (s).
+_TOMBSTONE_MS = 60_000
+_RETRY = 0.2
 
 
 def _milliseconds(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))
 
 
-class _Waiter:
-    __slots__ = ("future", "lease", "nonce", "task", "thread")
+def _check(value: object, name: str) -> float:
+    seconds = check_seconds(value, name, allow_none=False)
+    assert seconds is not None
+    return min(seconds, 3600.0)
+
+
+class _Hold:
+    """What a lease needs in Redis: the key's value, its epoch, whether it is renewed."""
+
+    __slots__ = ("confirmed", "epoch", "nonce", "seconds", "value", "watchdog")
 
     def __init__(
-        self,
-        future: Future[Lease],
-        lease: float | None,
-        thread: threading.Thread,
-        task: object | None,
+        self, token: int, nonce: str, epoch: str, seconds: float | None, started: float
     ) -> None:
-        self.future = future
-        self.lease = lease
-        self.thread = thread
-        self.task = task
-        self.nonce = secrets.token_hex(16)
-
-
-class _Queue:
-    """The local waiters of one name, and when to try for the first of them next."""
-
-    __slots__ = ("due", "waiters")
-
-    def __init__(self) -> None:
-        self.waiters: deque[_Waiter] = deque()
-        self.due = 0.0
+        self.value = f"{token}:{nonce}"
+        self.nonce = nonce
+        self.epoch = epoch
+        self.seconds = seconds  # the fixed lease; None: renewed by the watchdog
+        self.watchdog = seconds is None
+        self.confirmed = started  # when Redis last confirmed the hold (for the watchdog)
 
 
 class RedisBackend:
@@ -155,41 +97,48 @@ class RedisBackend:
 
     Args:
         client_or_url: a :class:`redis.Redis` client, or a URL such as
-            ``"redis://host:6379/0"`` (the backend then owns its client; see
-            :meth:`close`). Works with ``decode_responses`` either way.
+            ``"redis://host:6379/0"``. The backend copies the connection settings
+            into connection pools of its own (see :meth:`close`).
         prefix: the prefix of every key and channel this backend uses.
         poll: the longest a waiter waits between attempts if a release notification
-            is lost (seconds).
+            is lost or the subscription is down (seconds).
+        watchdog: the lease of a lock acquired without ``lease=``, renewed every third
+            of it while held (seconds).
+        timeout: the longest the first attempt of an acquisition waits for Redis to
+            answer (seconds): a bounded ``acquire`` returns within its bound plus this.
+        fair: hand the lock to waiters in the order they started waiting, across
+            processes (every backend with this prefix must agree).
 
     Raises:
-        TypeError: if ``client_or_url`` is neither, ``prefix`` not a str or ``poll``
-            not a number.
-        ValueError: if ``prefix`` is empty or ``poll`` not positive.
+        TypeError: if ``client_or_url`` is neither, ``prefix`` not a str, or ``poll``,
+            ``watchdog`` or ``timeout`` not a number.
+        ValueError: if ``prefix`` is empty or ``poll``, ``watchdog`` or ``timeout``
+            not positive.
 
-    Every operation is a round trip to Redis and raises :class:`~shortly.LockError`
-    (chained to redis-py's error) when Redis cannot be reached. From asyncio or trio
-    those short round trips run on the loop's thread; waiting never does.
+    An operation that cannot reach Redis raises :class:`~shortly.LockError` chained to
+    redis-py's error; waiting goes on through such failures.
 
     >>> import shortly
     >>> from shortly.contrib.redis import RedisBackend
     >>> backend = RedisBackend("redis://localhost:6379/0", prefix="billing:")
     >>> backend
     <RedisBackend prefix='billing:' ...>
-    >>> lease = shortly.Lock("jobs", lease=30, backend=backend).acquire()  # doctest: +SKIP
+    >>> lease = shortly.Lock("jobs", backend=backend).acquire()  # doctest: +SKIP
     >>> lease.token  # doctest: +SKIP
     1795284303353146
     """
 
     def __init__(
-        self, client_or_url: redis.Redis | str, *, prefix: str = "shortly:lock:", poll: float = 0.25
+        self,
+        client_or_url: redis.Redis | str,
+        *,
+        prefix: str = "shortly:lock:",
+        poll: float = 0.25,
+        watchdog: float = 30.0,
+        timeout: float = 0.25,
+        fair: bool = False,
     ) -> None:
-        if isinstance(client_or_url, str):
-            self._client: redis.Redis = redis.Redis.from_url(client_or_url)
-            self._owns_client = True
-        elif isinstance(client_or_url, redis.Redis):
-            self._client = client_or_url
-            self._owns_client = False
-        else:
+        if not isinstance(client_or_url, (str, redis.Redis)):
             raise TypeError(
                 "client_or_url must be a redis.Redis client or a redis:// URL, "
                 f"not {type(client_or_url).__name__}"
@@ -198,60 +147,134 @@ class RedisBackend:
             raise TypeError(f"prefix must be a non-empty str, not {type(prefix).__name__}")
         if not prefix:
             raise ValueError("prefix must be a non-empty str, not ''")
-        interval = check_seconds(poll, "poll", allow_none=False)
-        assert interval is not None
+        self._poll = _check(poll, "poll")
+        self._watchdog = _check(watchdog, "watchdog")
+        self._wire = Wire(client_or_url, _check(timeout, "timeout"))
         self._prefix = prefix
-        self._poll = min(interval, 3600.0)
+        self._fair = bool(fair)
         self._fence_key = f"{prefix}fence"
         self._epoch_key = f"{prefix}epoch"
         self._channel = f"{prefix}released"
         self._wake_channel = f"{prefix}wake:{uuid.uuid4().hex}"
-        self._acquire = self._client.register_script(_ACQUIRE)
-        self._release = self._client.register_script(_RELEASE)
-        self._extend = self._client.register_script(_EXTEND)
+        script = self._wire.script
+        self._acquire = script(scripts.ACQUIRE_FAIR if fair else scripts.ACQUIRE)
+        self._release = script(scripts.RELEASE)
+        self._extend = script(scripts.EXTEND)
+        self._abandon_script = script(scripts.ABANDON)
+        self._break = script(scripts.BREAK)
         self._lock = threading.Lock()
-        self._queues: dict[str, _Queue] = {}
         self._held: dict[str, Lease] = {}
-        self._floor = 0  # the largest token seen: a floor for re-seeding the counter
-        self._listener: threading.Thread | None = None
+        self._floor = 0  # the largest token seen: no token below it is ever minted
+        self._waiting = Listener(self)
+        self._keeper = Keeper(f"shortly-redis-keeper {prefix}")
 
     def _key(self, name: str) -> str:
         return f"{self._prefix}held:{name}"
 
     # -- one attempt, from any thread -------------------------------------------------------
 
-    def _try(
+    def _take(
         self,
         name: str,
         seconds: float | None,
         nonce: str,
         thread: threading.Thread,
         task: object | None,
+        *,
+        join: bool,
+        quick: bool = False,
     ) -> tuple[Lease | None, float]:
         """One round trip: the lease, or None and how long the holder's lease has left."""
         started = time.monotonic()
-        px = 0 if seconds is None else _milliseconds(seconds)
-        reply = self._acquire(
-            keys=[self._key(name), self._fence_key, self._epoch_key],
-            args=[nonce, px, self._floor],
-        )
+        px = _milliseconds(self._watchdog if seconds is None else seconds)
+        keys = [
+            self._key(name),
+            self._fence_key,
+            self._epoch_key,
+            f"{self._prefix}abandoned:{nonce}",
+        ]
+        args: list[str | int] = [nonce, px, self._floor]
+        if self._fair:
+            keys += [f"{self._prefix}queue:{name}", f"{self._prefix}places:{name}"]
+            args += [int(join), _milliseconds(max(2.0, 4 * self._poll))]
+        client = self._wire.quick if quick else self._wire.steady
+        reply = self._acquire(keys=keys, args=args, client=client)
         if reply[0] == 0:
             left = int(reply[1])
             return None, self._poll if left < 0 else left / 1000
-        token = int(reply[1])
-        value = f"{token}:{nonce}"
+        token = int(text(reply[1]))
+        hold = _Hold(token, nonce, text(reply[2]), seconds, started)
         expires_at = None if seconds is None else started + seconds
-        lease = Lease(
-            self, name, token, expires_at, thread=thread, task=task, data=(value, _text(reply[2]))
-        )
+        lease = Lease(self, name, token, expires_at, thread=thread, task=task, data=hold)
         with self._lock:
             self._held[name] = lease
             self._floor = max(self._floor, token)
+        if seconds is None:
+            self._keeper.schedule(lease, started + self._watchdog / 3, lambda: self._renew(lease))
         return lease, 0.0
 
+    def _renew(self, lease: Lease) -> float | None:
+        """The watchdog: renew a held lease; when to do it again, or None to stop."""
+        hold: _Hold = lease._data
+        started = time.monotonic()
+        try:
+            reply = self._extend(
+                keys=[self._key(lease._name), self._epoch_key],
+                args=[hold.value, _milliseconds(self._watchdog)],
+                client=self._wire.steady,
+            )
+        except redis.RedisError:
+            with self._lock:
+                if lease._state != HELD or not hold.watchdog:
+                    return None
+                # Held for sure only until one lease after the last renewal.
+                lease._expires_at = hold.confirmed + self._watchdog
+                return None if started >= lease._expires_at else started + _RETRY
+        with self._lock:
+            if lease._state != HELD or not hold.watchdog:
+                return None
+            if reply[0] == 1:
+                hold.confirmed = started
+                lease._expires_at = None
+                return started + self._watchdog / 3
+            lease._state = EXPIRED  # lost, broken or run out: the holder learns it on release
+            if self._held.get(lease._name) is lease:
+                del self._held[lease._name]
+        return None
+
+    def _abandon(self, name: str, nonce: str, seconds: float | None) -> None:
+        """Give up an attempt or a place in the background, until Redis confirms it."""
+        lease_ms = _milliseconds(self._watchdog if seconds is None else seconds)
+        give_up = time.monotonic() + max(lease_ms, _TOMBSTONE_MS) / 1000
+        keys = [
+            self._key(name),
+            f"{self._prefix}abandoned:{nonce}",
+            f"{self._prefix}queue:{name}",
+            f"{self._prefix}places:{name}",
+        ]
+        args = [nonce, max(lease_ms, _TOMBSTONE_MS), self._channel, name]
+
+        def job() -> float | None:
+            try:
+                self._abandon_script(keys=keys, args=args, client=self._wire.steady)
+            except redis.RedisError:
+                now = time.monotonic()
+                return None if now >= give_up else now + _RETRY
+            return None
+
+        self._keeper.schedule(object(), time.monotonic(), job)
+
+    def _wake(self, name: str) -> None:
+        def job() -> None:
+            # If it is lost, the listener's poll finds the waiter anyway.
+            with contextlib.suppress(redis.RedisError):
+                self._wire.steady.publish(self._wake_channel, name)
+
+        self._keeper.schedule(("wake", name), time.monotonic(), job)
+
     def _refusal(self, lease: Lease, epoch: str) -> str:
-        _, held_epoch = lease._data
-        if epoch != held_epoch:
+        hold: _Hold = lease._data
+        if epoch != hold.epoch:
             return (
                 f"Redis lost {lease!r} while it was held: the server restarted without "
                 "persistence, failed over or was flushed. The lock may have a new holder, "
@@ -260,17 +283,18 @@ class RedisBackend:
         if lease._state == RELEASED:
             return f"{lease!r} was already released"
         return (
-            f"{lease!r}: its lease ran out in Redis, and the lock may have passed to "
-            "another holder since; whatever it guarded was not protected after that"
+            f"{lease!r}: Redis no longer holds it (its lease ran out, it was broken, or a "
+            "restart lost it), and the lock may have passed to another holder since; "
+            "whatever it guarded was not protected after that"
         )
 
-    def _own(self, lease: Lease) -> tuple[str, str]:
+    def _own(self, lease: Lease) -> _Hold:
         if not isinstance(lease, Lease):
             raise TypeError(f"lease must be a Lease, not {type(lease).__name__}")
         if lease._backend is not self:
             raise LockError(f"{lease!r} belongs to another backend than {self!r}")
-        value, epoch = lease._data
-        return value, epoch
+        hold: _Hold = lease._data
+        return hold
 
     # -- the LockBackend protocol ---------------------------------------------------------
 
@@ -278,6 +302,8 @@ class RedisBackend:
         self, name: str, lease: float | None, *, thread: threading.Thread, task: object | None
     ) -> Lease | None:
         """Take ``name`` if it is free and no local waiter is ahead; else ``None``.
+
+        It waits at most ``timeout`` seconds for Redis; ``None`` if it did not answer.
 
         Raises:
             LockError: if Redis cannot be reached.
@@ -289,14 +315,29 @@ class RedisBackend:
         >>> backend.try_acquire("jobs", 30, thread=me, task=None)  # doctest: +SKIP
         <Lease 'jobs' token=1795284303353146 held>
         """
-        with self._lock:
-            if name in self._queues:
+        with self._waiting.lock:
+            if name in self._waiting.queues:
                 return None  # no barging past this process's own waiters
-        try:
-            granted, _ = self._try(name, lease, secrets.token_hex(16), thread, task)
-        except redis.RedisError as error:
-            raise LockError(f"could not acquire lock {name!r}: Redis failed: {error}") from error
-        return granted
+        nonce = secrets.token_hex(16)
+        for again in (False, True):
+            try:
+                granted, _ = self._take(name, lease, nonce, thread, task, join=False, quick=True)
+                return granted
+            except redis.TimeoutError:
+                self._abandon(name, nonce, lease)  # Redis may still run it, later
+                return None
+            except redis.ConnectionError as error:
+                # Perhaps only the reply was lost: the same attempt again finds its hold.
+                if again:
+                    self._abandon(name, nonce, lease)
+                    raise LockError(
+                        f"could not acquire lock {name!r}: Redis failed: {error}"
+                    ) from error
+            except redis.RedisError as error:
+                raise LockError(
+                    f"could not acquire lock {name!r}: Redis failed: {error}"
+                ) from error
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def enqueue(
         self,
@@ -318,41 +359,17 @@ class RedisBackend:
         >>> waiter.result(timeout=10)  # doctest: +SKIP
         <Lease 'jobs' token=1795284303353147 held>
         """
-        record = _Waiter(waiter, lease, thread, task)
-        with self._lock:
-            if waiter.done():
-                return
-            queue = self._queues.get(name)
-            fresh = queue is None
-            if queue is None:
-                queue = self._queues[name] = _Queue()
-            queue.waiters.append(record)
-            listening = self._listener is not None
-            if not listening:
-                listener = threading.Thread(
-                    target=self._listen, name=f"shortly-redis-locks {self._prefix}", daemon=True
-                )
-                try:
-                    listener.start()
-                except BaseException:
-                    queue.waiters.pop()
-                    if not queue.waiters:
-                        del self._queues[name]
-                    raise
-                self._listener = listener
-        waiter.add_done_callback(partial(self._withdraw, name, record))
-        if fresh and listening:
-            # A running listener sleeps until a message or a deadline: wake it for
-            # the new name. If this is lost, the poll still finds the waiter.
-            with contextlib.suppress(redis.RedisError):
-                self._client.publish(self._wake_channel, name)
+        self._waiting.enqueue(name, lease, waiter, thread, task)
 
     def release(self, lease: Lease) -> None:
         """Release ``lease`` (compare-and-delete) and announce it to waiters.
 
+        A release whose reply is lost is sent again; if Redis cannot be reached, the
+        lock is released in the background as soon as it answers.
+
         Raises:
             LockError: if Redis no longer holds the lock for ``lease`` (released, run
-                out, or lost by the server), or cannot be reached.
+                out, broken or lost by the server), or cannot be reached.
 
         >>> import shortly
         >>> from shortly.contrib.redis import RedisBackend
@@ -360,27 +377,54 @@ class RedisBackend:
         >>> lease = lock.acquire()  # doctest: +SKIP
         >>> lock.backend.release(lease)  # doctest: +SKIP
         """
-        value, _ = self._own(lease)
+        hold = self._own(lease)
         name = lease._name
-        try:
-            reply = self._release(
-                keys=[self._key(name), self._epoch_key], args=[value, self._channel, name]
-            )
-        except redis.RedisError as error:
-            raise LockError(f"could not release {lease!r}: Redis failed: {error}") from error
+        self._keeper.cancel(lease)
+        keys, args = [self._key(name), self._epoch_key], [hold.value, self._channel, name]
+        reply, again, failure = self._twice(self._release, keys, args)
+        if reply is None:
+            with self._lock:
+                if self._held.get(name) is lease:
+                    del self._held[name]
+                lease._state = RELEASED
+            self._abandon(name, hold.nonce, hold.seconds)
+            raise LockError(
+                f"could not release {lease!r}: Redis failed: {failure}; it is released in "
+                "the background once Redis answers (or runs out with its lease)"
+            ) from failure
         with self._lock:
             if self._held.get(name) is lease:
                 del self._held[name]
-            if reply[0] == 1:
+            # A repeat that finds the key gone may follow a first try that released it.
+            if reply[0] == 1 or (again and text(reply[1]) == hold.epoch and lease.live()):
                 lease._state = RELEASED
                 return
-            refusal = self._refusal(lease, _text(reply[1]))
+            refusal = self._refusal(lease, text(reply[1]))
             if lease._state == HELD:
                 lease._state = EXPIRED
         raise LockError(refusal)
 
+    def _twice(
+        self, script: Any, keys: list[str], args: list[Any]
+    ) -> tuple[Any, bool, redis.RedisError | None]:
+        """Run an idempotent script, again if the connection failed (the reply may be lost).
+
+        Returns the reply (None if Redis failed), whether it was the repeat, the error.
+        """
+        failure: redis.RedisError | None = None
+        for again in (False, True):
+            try:
+                return script(keys=keys, args=args, client=self._wire.steady), again, None
+            except redis.ConnectionError as error:
+                failure = error
+            except redis.RedisError as error:
+                return None, again, error
+        return None, True, failure
+
     def extend(self, lease: Lease, seconds: float) -> None:
         """Make ``lease`` run out ``seconds`` from now (compare-and-expire).
+
+        A lease the watchdog renewed becomes a fixed one: it is not renewed any more.
 
         Raises:
             LockError: if Redis no longer holds the lock for ``lease``, or cannot be
@@ -392,19 +436,20 @@ class RedisBackend:
         >>> lease = lock.acquire()  # doctest: +SKIP
         >>> lease.extend(60)  # doctest: +SKIP
         """
-        value, _ = self._own(lease)
+        hold = self._own(lease)
         started = time.monotonic()
-        try:
-            reply = self._extend(
-                keys=[self._key(lease._name), self._epoch_key], args=[value, _milliseconds(seconds)]
-            )
-        except redis.RedisError as error:
-            raise LockError(f"could not extend {lease!r}: Redis failed: {error}") from error
+        keys = [self._key(lease._name), self._epoch_key]
+        reply, _, failure = self._twice(self._extend, keys, [hold.value, _milliseconds(seconds)])
+        if reply is None:
+            raise LockError(f"could not extend {lease!r}: Redis failed: {failure}") from failure
         with self._lock:
             if reply[0] == 1:
+                hold.watchdog = False
+                hold.seconds = seconds
                 lease._expires_at = started + seconds
+                self._keeper.cancel(lease)
                 return
-            refusal = self._refusal(lease, _text(reply[1]))
+            refusal = self._refusal(lease, text(reply[1]))
         raise LockError(refusal)
 
     def holder(self, name: str) -> Lease | None:
@@ -434,126 +479,55 @@ class RedisBackend:
         LockStatistics(locked=False, holder_token=None, waiters=0)
         """
         try:
-            value = self._client.get(self._key(name))
+            value = self._wire.steady.get(self._key(name))
         except redis.RedisError as error:
             raise LockError(f"could not read lock {name!r}: Redis failed: {error}") from error
-        with self._lock:
-            queue = self._queues.get(name)
-            waiting = 0 if queue is None else sum(1 for w in queue.waiters if not w.future.done())
+        waiting = self._waiting.waiting(name)
         if value is None:
             return LockStatistics(False, None, waiting)
-        return LockStatistics(True, int(_text(value).partition(":")[0]), waiting)
+        return LockStatistics(True, int(text(value).partition(":")[0]), waiting)
+
+    def break_lock(self, name: str) -> int:
+        """Free ``name`` whoever holds it, and mint a fencing token above every earlier one.
+
+        For an operator whose lock is held by a process that hangs (a crashed one frees
+        it within its lease). The holder learns on its next release, extension or
+        renewal that it lost the lock. Every later acquisition gets a token larger than
+        the one returned: tell fenced storage to refuse tokens below it, and the broken
+        holder cannot write any more.
+
+        Raises:
+            TypeError: if ``name`` is not a str.
+            ValueError: if ``name`` is empty.
+            LockError: if Redis cannot be reached.
+
+        >>> from shortly.contrib.redis import RedisBackend
+        >>> RedisBackend("redis://localhost:6379/0").break_lock("jobs")  # doctest: +SKIP
+        1795284303353150
+        """
+        check_name(name)
+        keys = [self._key(name), self._fence_key, self._epoch_key]
+        try:
+            reply = self._break(
+                keys=keys, args=[self._channel, name, self._floor], client=self._wire.steady
+            )
+        except redis.RedisError as error:
+            raise LockError(f"could not break lock {name!r}: Redis failed: {error}") from error
+        token = int(text(reply[1]))
+        with self._lock:
+            self._floor = max(self._floor, token)
+        return token
 
     def close(self) -> None:
-        """Close the client if this backend created it from a URL.
+        """Stop renewing leases and close this backend's connections.
+
+        Locks still held then run out within their lease.
 
         >>> from shortly.contrib.redis import RedisBackend
         >>> RedisBackend("redis://127.0.0.1:1/0").close()
         """
-        if self._owns_client:
-            self._client.close()
-
-    # -- the listener thread ------------------------------------------------------------
-
-    def _withdraw(self, name: str, waiter: _Waiter, future: Future[Lease]) -> None:
-        if not future.cancelled():
-            return
-        with self._lock:
-            queue = self._queues.get(name)
-            if queue is not None and waiter in queue.waiters:
-                queue.waiters.remove(waiter)
-                if not queue.waiters:
-                    del self._queues[name]
-
-    def _listen(self) -> None:
-        pubsub = self._client.pubsub()
-        try:
-            self._subscribe(pubsub)
-            while True:
-                with self._lock:
-                    if not self._queues:
-                        self._listener = None
-                        return
-                    now = time.monotonic()
-                    due = [name for name, queue in self._queues.items() if queue.due <= now]
-                for name in due:
-                    self._attempt(name)
-                with self._lock:
-                    wake_at = min((q.due for q in self._queues.values()), default=0.0)
-                message = pubsub.get_message(timeout=max(0.0, wake_at - time.monotonic()))
-                while message is not None:
-                    self._wake(message)
-                    message = pubsub.get_message(timeout=0.0)
-        except BaseException as error:
-            self._fail_waiters(error)
-            if not isinstance(error, Exception):
-                raise
-        finally:
-            pubsub.close()
-
-    def _subscribe(self, pubsub: Any) -> None:
-        """Subscribe, and return only once Redis confirmed it: no release can slip by."""
-        pubsub.subscribe(self._channel, self._wake_channel)
-        deadline = time.monotonic() + _SUBSCRIBE_TIMEOUT
-        confirmed = 0
-        while confirmed < 2:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise LockError("Redis did not confirm the subscription to lock releases")
-            message = pubsub.get_message(timeout=left)
-            if message is not None and message["type"] == "subscribe":
-                confirmed += 1
-        with self._lock:
-            for queue in self._queues.values():
-                queue.due = 0.0
-
-    def _wake(self, message: dict[str, Any]) -> None:
-        if message["type"] != "message":
-            return
-        with self._lock:
-            queue = self._queues.get(_text(message["data"]))
-            if queue is not None:
-                queue.due = 0.0
-
-    def _attempt(self, name: str) -> None:
-        """Try once for the first waiter of ``name``; hand it the lease if acquired."""
-        with self._lock:
-            queue = self._queues.get(name)
-            if queue is None:
-                return
-            waiters = queue.waiters
-            while waiters and waiters[0].future.done():
-                waiters.popleft()
-            if not waiters:
-                del self._queues[name]
-                return
-            waiter = waiters[0]
-            queue.due = math.inf  # enqueue() of a new name may lower it meanwhile
-        lease, left = self._try(name, waiter.lease, waiter.nonce, waiter.thread, waiter.task)
-        with self._lock:
-            if lease is None:
-                queue.due = min(queue.due, time.monotonic() + min(left, self._poll))
-                return
-            if waiters and waiters[0] is waiter:
-                waiters.popleft()
-            if waiters:
-                queue.due = time.monotonic() + self._poll
-            elif self._queues.get(name) is queue:
-                del self._queues[name]
-        if not waiter.future.try_set_result(lease):
-            # The waiter gave up while its lease was on the way: pass the lock on.
-            with contextlib.suppress(LockError):
-                self.release(lease)
-
-    def _fail_waiters(self, error: BaseException) -> None:
-        with self._lock:
-            queues, self._queues = self._queues, {}
-            self._listener = None
-        for name, queue in queues.items():
-            for waiter in queue.waiters:
-                failure = LockError(f"stopped waiting for lock {name!r}: Redis failed: {error}")
-                failure.__cause__ = error
-                waiter.future.try_set_exception(failure)
+        self._keeper.close()
+        self._wire.close()
 
     def __repr__(self) -> str:
-        return f"<RedisBackend prefix={self._prefix!r} on {self._client!r}>"
+        return f"<RedisBackend prefix={self._prefix!r} on {self._wire.address}>"
