@@ -273,8 +273,11 @@ def _from_concurrent(source: Any) -> Future[Any]:
 def _from_asyncio(source: Any) -> Future[Any]:
     import asyncio
 
-    target: Future[Any] = Future()
+    from ._aio import EventLoopOwner
+
     loop = source.get_loop()
+    # Settled on the loop's thread: blocking on it there would wait for ever.
+    target: Future[Any] = Future(owner=EventLoopOwner(loop, None))
 
     def copy(done: Any) -> None:  # on the loop's thread
         if done.cancelled():

@@ -201,6 +201,7 @@ def shield(future: Future[T]) -> Future[T]:
     """
     source = future_of(future)
     guard: Future[T] = Future()
+    guard._sources = source  # for the deadlock check: it settles from source
     dependant = Dependant(guard, partial(follow, guard))
     source.add_done_callback(dependant)
     # Leave nothing behind on a long-lived future for every shield given up.

@@ -176,6 +176,7 @@ class _Combiner:
         future, inputs = self.future, self.inputs
         assert future is not None and inputs is not None
         when_cancelled(future, self._abandon)
+        future._sources = inputs  # any input may settle it (see _deadlock)
         for index, f in enumerate(inputs):
             f.add_done_callback(slot(self, index))
         return future
@@ -184,7 +185,7 @@ class _Combiner:
         """With the lock held and the outcome undecided: take what settling needs."""
         future, inputs = self.future, self.inputs
         assert future is not None and inputs is not None
-        self.future = self.inputs = self.acc = None
+        self.future = self.inputs = self.acc = future._sources = None
         self.take_over = take_over
         return future, inputs
 

@@ -105,6 +105,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         "_name",
         "_owner",
         "_result",
+        "_sources",
         "_state",
         "_upstream",
         "_wait_list",
@@ -113,6 +114,9 @@ class Future(PromiseMethods[T], _base.Future[T]):
     _state: str
     _result: Any
     _exception: BaseException | None
+    # What a derived future settles from besides its upstream, for the deadlock check
+    # (combinator inputs, a shield's source, a timeout's source); unset until then.
+    _sources: Any
 
     def __init__(self, *, owner: _deadlock.Owner | None = None, name: str | None = None) -> None:
         # hasattr on the type, not isinstance(OwnerLike): a runtime Protocol check is slow.
@@ -504,7 +508,13 @@ class Future(PromiseMethods[T], _base.Future[T]):
         if self._state in _DONE:
             return True
         _trampoline.help_drain(self.done)
-        if self._owner is None:
+        # Checked only when somebody is known to settle it: an owner, or sources.
+        if (
+            self._owner is None
+            and self._upstream is None
+            and getattr(self, "_sources", None) is None
+        ):
+            _deadlock.warn_if_in_loop(self)
             return self._sleep(timeout)
         with _deadlock.waiting(self):
             return self._sleep(timeout)

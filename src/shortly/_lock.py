@@ -35,6 +35,7 @@ from ._checks import FOREVER, check_delay
 from ._checks import check_blocking as check_blocking
 from ._checks import check_name as check_name
 from ._checks import check_seconds as check_seconds
+from ._deadlock import owner_thread
 from ._errors import DeadlockError, TimeoutError
 from ._future import Future
 
@@ -126,7 +127,7 @@ class _LockHolder:
         lease = self._backend.holder(self._name)
         if lease is None or lease.expires_at is not None:
             return None
-        return lease.thread
+        return owner_thread(lease._releaser)  # handed off: whoever it went to
 
 
 def _abandon(waiter: Future[Lease]) -> None:
@@ -171,7 +172,8 @@ class Lock:
     re-entrant: a thread that holds it and asks again, ready to wait for ever, gets
     :class:`~shortly.DeadlockError` at once, and so does a thread that would close a
     cycle of threads each waiting for a lock the next one holds. For these checks the
-    thread that acquired a lease without expiry is the one expected to release it.
+    thread that acquired a lease without expiry is the one expected to release it,
+    until it gives the lease away with :meth:`Lease.hand_off`.
 
     >>> import shortly
     >>> lock = shortly.Lock("doc-orders")
@@ -274,10 +276,12 @@ class Lock:
         owner = None
         if wait is None:
             holder = self._backend.holder(self._name)
-            if holder is not None and holder.thread is thread:
+            if holder is not None and holder._releaser is thread:
                 raise DeadlockError(
                     f"thread {thread.name!r} already holds {self!r} (lease token "
-                    f"{holder.token}) and would wait for ever to acquire it again"
+                    f"{holder.token}) and would wait for ever to acquire it again; "
+                    "if another thread is to release it, give it the lease with "
+                    "lease.hand_off()"
                 )
             owner = _LockHolder(self._backend, self._name)
         waiter: Future[Lease] = Future(owner=owner)

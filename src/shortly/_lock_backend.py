@@ -17,6 +17,7 @@ from ._checks import check_seconds
 from ._errors import Error, TimeoutError
 
 if TYPE_CHECKING:
+    from ._deadlock import Owner
     from ._future import Future
 
 __all__ = ["Lease", "LockBackend", "LockError", "LockStatistics", "LockTimeout"]
@@ -108,6 +109,7 @@ class Lease:
         "_data",
         "_expires_at",
         "_name",
+        "_releaser",
         "_state",
         "_task",
         "_thread",
@@ -131,6 +133,8 @@ class Lease:
         self._expires_at = expires_at
         self._thread = thread
         self._task = task
+        # Who is expected to release it, for the deadlock checks (see hand_off).
+        self._releaser: Owner | None = thread
         # What the backend needs to recognise this lease (a timer, a Redis value).
         self._data = data
         self._state = HELD
@@ -192,6 +196,45 @@ class Lease:
         True
         """
         return self._expires_at
+
+    def hand_off(self, to: Owner | None = None) -> Lease:
+        """Make releasing this lease somebody else's job; return the lease.
+
+        Until a lease is handed off, the thread that acquired it is taken to be the only
+        one that will release it: if that thread blocks to acquire the lock again
+        without a timeout, or closes a cycle of threads waiting for each other's locks,
+        it gets :class:`~shortly.DeadlockError` instead of hanging. Call this when you
+        give the lease to a worker that releases it later; the acquiring thread may
+        then wait for the lock like anyone else. ``to`` names the new releaser (a
+        thread, or an owner such as a :class:`~shortly.SerialExecutor`), so that the
+        cycle check follows it; ``None`` means nobody in particular, and waits for
+        this lease are then never refused.
+
+        Raises:
+            TypeError: if ``to`` is not a thread, an owner (an object with
+                ``__shortly_owner_thread__``) or None.
+
+        >>> import shortly, threading
+        >>> lock = shortly.Lock("doc-hand-off")
+        >>> lease = lock.acquire()
+        >>> worker = threading.Thread(target=lease.hand_off().release)
+        >>> worker.start()
+        >>> lock.acquire(timeout=5).token > lease.token  # waits for the worker, no error
+        True
+        >>> worker.join(); lock.release()
+        """
+        if not (
+            to is None
+            or isinstance(to, threading.Thread)
+            or hasattr(type(to), "__shortly_owner_thread__")
+        ):
+            raise TypeError(
+                "to must be a threading.Thread, an owner with __shortly_owner_thread__() "
+                f"or None, not {type(to).__name__}"
+            )
+        self._releaser = to
+        self._task = None  # no task is the releaser either: see Lock.acquire_async
+        return self
 
     def live(self) -> bool:
         """Tell whether the lease is neither released nor past its expiry (local view).

@@ -387,6 +387,8 @@ def with_timeout(future: Future[T], seconds: float, *, cancel: bool = False) -> 
     if not isinstance(cancel, bool):
         raise TypeError(f"cancel must be a bool, not {type(cancel).__name__}")
     out: Timer[T] = Timer()
+    # The timer thread owns it, but the source settles it too (see _deadlock).
+    out._sources = future
     # Armed before the dependency, so a future that settles in between disarms it.
     if not future.done():
         _scheduler.arm(out, delay, _time_out, (future, seconds, cancel))

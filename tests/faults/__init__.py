@@ -1,0 +1,1 @@
+"""Fault injection against real redis-server processes: kills, stalls, cut connections."""
