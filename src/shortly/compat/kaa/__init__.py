@@ -65,25 +65,52 @@ from typing import Any
 
 # Each submodule owns one idea and imports only those below it, never this package.
 from .. import _public
-from . import _coroutine
-from ._combine import InProgressAll, InProgressAny
+from . import _coroutine, main
+from ._callable import InProgressCallable
+from ._combine import (
+    FINISH_IDX,
+    FINISH_IDX_RESULT,
+    FINISH_RESULT,
+    FINISH_SELF,
+    InProgressAll,
+    InProgressAny,
+)
 from ._coroutine import CoroutineInProgress, coroutine, delay
 from ._exceptions import InProgressAborted, TimeoutException
 from ._inprogress import InProgress
+from ._policy import POLICY_PASS_LAST, POLICY_SINGLETON, POLICY_SYNCHRONIZED
 from ._signal import Signal, inprogress
+from ._socket import Socket
+from ._status import InProgressStatus
+from ._thread import MAINTHREAD, threaded
+from .main import is_mainthread
 
 __all__ = [
+    "FINISH_IDX",
+    "FINISH_IDX_RESULT",
+    "FINISH_RESULT",
+    "FINISH_SELF",
+    "MAINTHREAD",
+    "POLICY_PASS_LAST",
+    "POLICY_SINGLETON",
+    "POLICY_SYNCHRONIZED",
     "CoroutineInProgress",
     "InProgress",
     "InProgressAborted",
     "InProgressAll",
     "InProgressAny",
+    "InProgressCallable",
+    "InProgressStatus",
     "NotFinished",
     "Signal",
+    "Socket",
     "TimeoutException",
     "coroutine",
     "delay",
     "inprogress",
+    "is_mainthread",
+    "main",
+    "threaded",
 ]
 
 # Assigned, not imported: autodoc reads a name's ``#:`` comment from this module's source.

@@ -12,6 +12,7 @@ import types
 from collections.abc import Callable, Generator
 from typing import Any, overload
 
+from ..._cancel import watch
 from ..._checks import check_delay
 from ..._errors import CancelledError
 from ..._future import Future
@@ -19,7 +20,9 @@ from ..._spawn import spawn
 from ..._timers import sleep
 from ._exceptions import InProgressAborted
 from ._inprogress import InProgress, _wrap
+from ._policy import POLICIES, POLICY_PASS_LAST, POLICY_SINGLETON, POLICY_SYNCHRONIZED, calls_of
 from ._signal import inprogress
+from ._status import InProgressStatus
 
 __all__ = ["CoroutineInProgress", "NotFinished", "coroutine", "delay"]
 
@@ -112,11 +115,21 @@ def _end_aborted(gen: Generator[Any, Any, Any], reason: InProgressAborted) -> No
 
 
 def _drive(
-    gen: Generator[Any, Any, Any], interval: float, box: _AbortBox
+    gen: Generator[Any, Any, Any], interval: float, box: _AbortBox, gate: Future[Any] | None
 ) -> Generator[Any, Any, Any]:
-    """What :func:`shortly.spawn` runs for a kaa coroutine: translate what it yields."""
+    """What :func:`shortly.spawn` runs for a kaa coroutine: translate what it yields.
+
+    With a ``gate`` (POLICY_SYNCHRONIZED), the generator starts once the gate opens.
+    """
     value: Any = None
     throw = False
+    if gate is not None:
+        try:
+            yield gate
+        except CancelledError:
+            if box.exc is not None:
+                _end_aborted(gen, box.exc)
+            raise
     while True:
         try:
             yielded = gen.throw(value) if throw else gen.send(value)
@@ -145,11 +158,30 @@ def _drive(
             value, throw = error, True
 
 
+def _after(previous: InProgress | None) -> Future[Any] | None:
+    """A future that settles (with None) once ``previous`` finishes, however it does."""
+    if previous is None:
+        return None
+    gate: Future[Any] = Future()
+    watch(previous._future, lambda _: gate.try_set_result(None))
+    return gate
+
+
 @overload
-def coroutine(interval: float = 0) -> Callable[[Callable[..., Any]], Callable[..., InProgress]]: ...
+def coroutine(
+    interval: float = 0,
+    policy: str | None = None,
+    progress: bool | type[InProgressStatus] = False,
+    group: str | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., InProgress]]: ...
 @overload
 def coroutine(interval: Callable[..., Any]) -> Callable[..., InProgress]: ...
-def coroutine(interval: Any = 0) -> Any:
+def coroutine(
+    interval: Any = 0,
+    policy: str | None = None,
+    progress: bool | type[InProgressStatus] = False,
+    group: str | None = None,
+) -> Any:
     """Decorate a generator function: calling it runs it as a coroutine, an InProgress.
 
     The generator yields an InProgress (or a Signal, or a shortly future) to wait for
@@ -159,10 +191,18 @@ def coroutine(interval: Any = 0) -> Any:
     then in whichever thread finishes what it waits for. Use ``@coroutine()`` (kaa's
     spelling) or ``@coroutine``.
 
+    ``policy`` decides about calls made while earlier ones are unfinished:
+    ``POLICY_SYNCHRONIZED`` starts a call once the previous one finished (in order),
+    ``POLICY_SINGLETON`` returns the unfinished call's InProgress instead of starting,
+    ``POLICY_PASS_LAST`` passes the latest unfinished call's InProgress (or None) as the
+    ``last`` keyword. Methods sharing a ``group`` name share these calls, per instance.
+    With ``progress`` the generator gets a new :class:`InProgressStatus` as its first
+    argument, also the InProgress's ``progress``.
+
     Raises:
         TypeError: if ``interval`` is not a number, or (when called) the decorated
             function does not return a generator.
-        ValueError: if ``interval`` is negative or not finite.
+        ValueError: if ``interval`` is negative or not finite, or ``policy`` unknown.
 
     >>> from shortly.compat import kaa
     >>> @kaa.coroutine()
@@ -177,25 +217,60 @@ def coroutine(interval: Any = 0) -> Any:
     >>> _ = ok.finish("page"); _ = broken.throw(KeyError, KeyError("404"), None)
     >>> a.result, b.result
     ('got page', "failed: '404'")
+    >>> @kaa.coroutine(policy=kaa.POLICY_SINGLETON)
+    ... def refresh(done):
+    ...     yield done
+    >>> gate = kaa.InProgress()
+    >>> refresh(gate) is refresh(gate)
+    True
     """
     if callable(interval):
         return coroutine()(interval)
     seconds = check_delay(interval, "interval")
+    if policy is not None and policy not in POLICIES:
+        raise ValueError(f"policy must be None or a kaa.POLICY_* constant, not {policy!r}")
+    status_class = InProgressStatus if progress is True else progress or None
 
     def decorate(func: Callable[..., Any]) -> Callable[..., InProgress]:
         @functools.wraps(func)
         def start(*args: Any, **kwargs: Any) -> InProgress:
-            gen = func(*args, **kwargs)
-            if not isinstance(gen, types.GeneratorType):
-                raise TypeError("@coroutine decorated function is not a generator")
-            box = _AbortBox()
-            ip = CoroutineInProgress.__new__(CoroutineInProgress)
-            ip._box = box
-            ip._setup(spawn(_drive(gen, seconds, box)), True)
-            if ip.failed and not ip._future.cancelled():
-                ip._future.result()  # failed before its first wait: raise it, as kaa does
-            return ip
+            if policy is None:
+                return _start(func, args, kwargs, seconds, status_class, None)
+            calls = calls_of(func, start, args, group)
+            with calls.lock:
+                latest = calls.latest()
+                if policy == POLICY_SINGLETON and latest is not None:
+                    return latest
+                if policy == POLICY_PASS_LAST:
+                    kwargs["last"] = latest
+                gate = _after(latest) if policy == POLICY_SYNCHRONIZED else None
+                ip = _start(func, args, kwargs, seconds, status_class, gate)
+                calls.add(ip)
+                return ip
 
         return start
 
     return decorate
+
+
+def _start(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    seconds: float,
+    status_class: type[InProgressStatus] | None,
+    gate: Future[Any] | None,
+) -> InProgress:
+    """Call ``func`` and drive its generator, after ``gate`` if there is one."""
+    status = None if status_class is None else status_class()
+    gen = func(*args, **kwargs) if status is None else func(status, *args, **kwargs)
+    if not isinstance(gen, types.GeneratorType):
+        raise TypeError("@coroutine decorated function is not a generator")
+    box = _AbortBox()
+    ip = CoroutineInProgress.__new__(CoroutineInProgress)
+    ip._box = box
+    ip._setup(spawn(_drive(gen, seconds, box, gate)), True)
+    ip.progress = status
+    if ip.failed and not ip._future.cancelled():
+        ip._future.result()  # failed before its first wait: raise it, as kaa does
+    return ip

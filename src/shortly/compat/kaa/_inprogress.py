@@ -8,8 +8,11 @@ arranges the report of a failure nobody handled), ``abort`` is the core's cancel
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import sys
+import threading
+import traceback
 import types
 import weakref
 from collections.abc import Callable, Generator
@@ -17,9 +20,10 @@ from typing import Any
 
 from ..._cancel import Dependant, depend, watch
 from ..._chain import follow, shield
-from ..._checks import check_delay
+from ..._checks import check_delay, check_timeout
 from ..._future import Future
 from ..._timers import later
+from . import main as _main
 from ._exceptions import InProgressAborted, TimeoutException, _aborted, _report_unhandled
 from ._signal import Signal, _ExceptionSignal, _Interest, _packed
 
@@ -46,7 +50,7 @@ class InProgress(Signal):
     (True, False, 42)
     """
 
-    __slots__ = ("_abortable", "_exception_signal", "_future", "signals")
+    __slots__ = ("_abortable", "_exception_signal", "_future", "progress", "signals")
 
     def __init__(self, abortable: bool | None = None) -> None:
         self._setup(Future(), abortable)
@@ -57,6 +61,8 @@ class InProgress(Signal):
         Signal.__init__(self)
         self._future = future
         self._abortable = abortable
+        #: The task's :class:`InProgressStatus` (``coroutine(progress=True)``), or None.
+        self.progress: Any = None
         self._exception_signal = _ExceptionSignal(future)
         #: kaa's signals of an InProgress: ``abort`` is emitted with the exception by abort().
         self.signals = {"abort": Signal()}
@@ -75,6 +81,7 @@ class InProgress(Signal):
             self._deliver(self._close(value), value)
             return
         self._close(None)
+        _format_traceback(error)
         info = (type(error), error, error.__traceback__)
         handlers = self._exception_signal._close(info)
         if handlers:
@@ -278,6 +285,7 @@ class InProgress(Signal):
             wrapped = RuntimeError("StopIteration thrown into an InProgress")
             wrapped.__cause__ = value
             value = wrapped
+        _format_traceback(value)
         if not self._future.try_set_exception(value):
             self._already_finished()
         return self
@@ -373,6 +381,26 @@ class InProgress(Signal):
     def _cancel_for_abort(self, exc: InProgressAborted) -> bool:
         return self._future.cancel(exc)
 
+    def noabort(self) -> InProgress:
+        """A new InProgress that finishes as this one does but cannot be aborted.
+
+        Hand it to code that must not be able to abort the task.
+
+        >>> from shortly.compat import kaa
+        >>> task = kaa.InProgress(abortable=True)
+        >>> guarded = task.noabort()
+        >>> try:
+        ...     guarded.abort()
+        ... except RuntimeError:
+        ...     print("refused")
+        refused
+        >>> task.finished, task.finish(1).result, guarded.result
+        (False, 1, 1)
+        """
+        ip = InProgress(abortable=False)
+        ip.waitfor(self)
+        return ip
+
     def timeout(
         self, timeout: float, callback: Callable[[], object] | None = None, abort: bool = False
     ) -> InProgress:
@@ -426,9 +454,25 @@ class InProgress(Signal):
         >>> kaa.delay(0.01).wait(timeout=5) is None
         True
         """
-        if not self._future.wait(timeout):
+        future = self._future
+        if _main._loop.owns(threading.current_thread()):
+            # The main thread keeps the main loop going while it waits, as in kaa:
+            # what it waits for may need a main-thread call to finish.
+            finished = _main._loop.wait_for(future, check_timeout(timeout))
+        else:
+            finished = future.wait(timeout)
+        if not finished:
             raise TimeoutException("Timed out", inprogress=self)
         return self.result
+
+
+def _format_traceback(error: BaseException) -> None:
+    """Give ``error`` kaa's ``formatted_traceback``: its traceback as text."""
+    if getattr(error, "formatted_traceback", None) is None:
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        # An exception type that takes no attributes keeps none.
+        with contextlib.suppress(AttributeError, TypeError):
+            error.formatted_traceback = text.strip()  # type: ignore[attr-defined]
 
 
 def _wrap(future: Future[Any], abortable: bool | None = True) -> InProgress:

@@ -12,6 +12,7 @@ when called instead: the import graph stays acyclic, as with ``shortly._promise`
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -45,11 +46,13 @@ class Signal:
     True
     """
 
-    __slots__ = ("__weakref__", "_callbacks", "_final", "_lock")
+    __slots__ = ("__weakref__", "_callbacks", "_deferred", "_final", "_lock")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._callbacks: list[_Entry] = []
+        # Emissions waiting for a first callback (emit_when_handled, emit_deferred).
+        self._deferred: list[tuple[Any, ...]] = []
         # Once the owning InProgress finishes: the arguments a late callback is called
         # with at once, or None if it is never called.
         self._final: Any = _OPEN
@@ -79,6 +82,43 @@ class Signal:
         """
         self._connect(callback, args, kwargs, once=True)
 
+    def connect_weak(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Like :meth:`connect`, holding ``callback`` by a weak reference.
+
+        When the callback (for a bound method: its object) is collected, it is
+        disconnected. The extra arguments are held strongly.
+
+        Raises:
+            TypeError: if ``callback`` is not callable or cannot be weakly referenced.
+
+        >>> import gc
+        >>> from shortly.compat import kaa
+        >>> class Listener:
+        ...     def heard(self, what):
+        ...         print("heard", what)
+        >>> s, listener = kaa.Signal(), Listener()
+        >>> s.connect_weak(listener.heard)
+        >>> _ = s.emit("one")
+        heard one
+        >>> del listener; _ = gc.collect(); s.count()
+        0
+        """
+        self._connect(_WeakCallback(callback, self), args, kwargs, once=False)
+
+    def connect_weak_once(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Weak variant of :meth:`connect_once`.
+
+        >>> from shortly.compat import kaa
+        >>> def show(x):
+        ...     print(x)
+        >>> s = kaa.Signal(); s.connect_weak_once(show)
+        >>> s.emit(1); s.emit(2)
+        1
+        True
+        True
+        """
+        self._connect(_WeakCallback(callback, self), args, kwargs, once=True)
+
     def _connect(
         self,
         callback: Callable[..., Any],
@@ -92,20 +132,32 @@ class Signal:
             final = self._final
             if final is _OPEN:
                 self._callbacks.append((callback, args, kwargs, once))
-                return
-        if final is not None:
+                deferred, self._deferred = self._deferred, []
+            else:
+                deferred = []
+        for emitted in deferred:
+            self.emit(*emitted)
+        if final is not _OPEN and final is not None:
             self._deliver([(callback, args, kwargs, once)], final)
 
-    def disconnect(self, callback: Callable[..., Any]) -> bool:
-        """Remove every connection of ``callback``; tell whether there was one.
+    def disconnect(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+        """Remove the connections of ``callback``; tell whether there was one.
+
+        With no ``args``/``kwargs``, every connection of ``callback`` goes; with them,
+        only those made with exactly these extra arguments.
 
         >>> from shortly.compat import kaa
-        >>> s = kaa.Signal(); s.connect(print)
-        >>> s.disconnect(print), s.count()
-        (True, 0)
+        >>> s = kaa.Signal(); s.connect(print, "a"); s.connect(print, "b")
+        >>> s.disconnect(print, "a"), s.count(), s.disconnect(print), s.count()
+        (True, 1, True, 0)
         """
+        every = not args and not kwargs
+
+        def matches(entry: _Entry) -> bool:
+            return entry[0] == callback and (every or (entry[1], entry[2]) == (args, kwargs))
+
         with self._lock:
-            kept = [entry for entry in self._callbacks if entry[0] != callback]
+            kept = [entry for entry in self._callbacks if not matches(entry)]
             removed = len(kept) != len(self._callbacks)
             self._callbacks = kept
         return removed
@@ -141,6 +193,35 @@ class Signal:
             entries = self._callbacks
             self._callbacks = [entry for entry in entries if not entry[3]]
         return self._deliver(entries, args)
+
+    def emit_deferred(self, *args: Any) -> None:
+        """Keep this emission until a callback connects, then emit it (to all connected).
+
+        >>> from shortly.compat import kaa
+        >>> s = kaa.Signal(); s.emit_deferred("primed")
+        >>> s.connect(print)
+        primed
+        """
+        with self._lock:
+            self._deferred.append(args)
+
+    def emit_when_handled(self, *args: Any) -> bool | None:
+        """Emit now if a callback is connected, else when the first one connects.
+
+        Returns what :meth:`emit` returns, or None when the emission is deferred.
+
+        >>> from shortly.compat import kaa
+        >>> s = kaa.Signal()
+        >>> print(s.emit_when_handled("later"))
+        None
+        >>> s.connect(print)
+        later
+        """
+        with self._lock:
+            if not self._callbacks:
+                self._deferred.append(args)
+                return None
+        return self.emit(*args)
 
     def _close(self, final: tuple[Any, ...] | None) -> list[_Entry]:
         """Take the callbacks for a last emission; later ones get ``final`` at once."""
@@ -184,6 +265,48 @@ class Signal:
         # Aborted or finished otherwise: leave nothing connected to the signal.
         watch(future, lambda _: self.disconnect(emitted))
         return ip
+
+
+class _WeakCallback:
+    """A callback held weakly; equal to the callback it refers to (for ``disconnect``).
+
+    When the referent dies, the connection is removed from its signal.
+    """
+
+    __slots__ = ("__weakref__", "ref")
+
+    def __init__(self, callback: Callable[..., Any], signal: Signal) -> None:
+        if not callable(callback):
+            raise TypeError(f"callback must be callable, not {type(callback).__name__}")
+        signal_ref = weakref.ref(signal)
+        me = weakref.ref(self)
+
+        def dead(_: object) -> None:
+            owner, entry = signal_ref(), me()
+            if owner is not None and entry is not None:
+                owner.disconnect(entry)
+
+        try:
+            if hasattr(callback, "__self__") and hasattr(callback, "__func__"):
+                self.ref: Callable[[], Any] = weakref.WeakMethod(callback, dead)
+            else:
+                self.ref = weakref.ref(callback, dead)
+        except TypeError:
+            raise TypeError(
+                f"callback of type {type(callback).__name__} cannot be weakly referenced"
+            ) from None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        target = self.ref()
+        return None if target is None else target(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _WeakCallback):
+            return other is self
+        target = self.ref()
+        return target is not None and bool(target == other)
+
+    __hash__ = object.__hash__
 
 
 class _Interest:
