@@ -39,7 +39,6 @@ need a running server are skipped when the documentation is tested):
 from __future__ import annotations
 
 import contextlib
-import math
 import secrets
 import threading
 import time
@@ -48,9 +47,10 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
-from .._checks import check_name, check_seconds
+from .._checks import check_name
 from .._lock_backend import EXPIRED, HELD, RELEASED, Lease, LockError, LockStatistics
 from . import _redis_scripts as scripts
+from ._redis_hold import Hold, check_positive, milliseconds, refusal
 from ._redis_keeper import Keeper
 from ._redis_listener import Listener
 from ._redis_wire import Wire, text
@@ -64,32 +64,6 @@ __all__ = ["RedisBackend"]
 # housekeeping thread retries a clean-up or a renewal that Redis did not answer (s).
 _TOMBSTONE_MS = 60_000
 _RETRY = 0.2
-
-
-def _milliseconds(seconds: float) -> int:
-    return max(1, math.ceil(seconds * 1000))
-
-
-def _check(value: object, name: str) -> float:
-    seconds = check_seconds(value, name, allow_none=False)
-    assert seconds is not None
-    return min(seconds, 3600.0)
-
-
-class _Hold:
-    """What a lease needs in Redis: the key's value, its epoch, whether it is renewed."""
-
-    __slots__ = ("confirmed", "epoch", "nonce", "seconds", "value", "watchdog")
-
-    def __init__(
-        self, token: int, nonce: str, epoch: str, seconds: float | None, started: float
-    ) -> None:
-        self.value = f"{token}:{nonce}"
-        self.nonce = nonce
-        self.epoch = epoch
-        self.seconds = seconds  # the fixed lease; None: renewed by the watchdog
-        self.watchdog = seconds is None
-        self.confirmed = started  # when Redis last confirmed the hold (for the watchdog)
 
 
 class RedisBackend:
@@ -147,9 +121,9 @@ class RedisBackend:
             raise TypeError(f"prefix must be a non-empty str, not {type(prefix).__name__}")
         if not prefix:
             raise ValueError("prefix must be a non-empty str, not ''")
-        self._poll = _check(poll, "poll")
-        self._watchdog = _check(watchdog, "watchdog")
-        self._wire = Wire(client_or_url, _check(timeout, "timeout"))
+        self._poll = check_positive(poll, "poll")
+        self._watchdog = check_positive(watchdog, "watchdog")
+        self._wire = Wire(client_or_url, check_positive(timeout, "timeout"))
         self._prefix = prefix
         self._fair = bool(fair)
         self._fence_key = f"{prefix}fence"
@@ -186,7 +160,7 @@ class RedisBackend:
     ) -> tuple[Lease | None, float]:
         """One round trip: the lease, or None and how long the holder's lease has left."""
         started = time.monotonic()
-        px = _milliseconds(self._watchdog if seconds is None else seconds)
+        px = milliseconds(self._watchdog if seconds is None else seconds)
         keys = [
             self._key(name),
             self._fence_key,
@@ -196,14 +170,14 @@ class RedisBackend:
         args: list[str | int] = [nonce, px, self._floor]
         if self._fair:
             keys += [f"{self._prefix}queue:{name}", f"{self._prefix}places:{name}"]
-            args += [int(join), _milliseconds(max(2.0, 4 * self._poll))]
+            args += [int(join), milliseconds(max(2.0, 4 * self._poll))]
         client = self._wire.quick if quick else self._wire.steady
         reply = self._acquire(keys=keys, args=args, client=client)
         if reply[0] == 0:
             left = int(reply[1])
             return None, self._poll if left < 0 else left / 1000
         token = int(text(reply[1]))
-        hold = _Hold(token, nonce, text(reply[2]), seconds, started)
+        hold = Hold(token, nonce, text(reply[2]), seconds, started)
         expires_at = None if seconds is None else started + seconds
         lease = Lease(self, name, token, expires_at, thread=thread, task=task, data=hold)
         with self._lock:
@@ -215,12 +189,12 @@ class RedisBackend:
 
     def _renew(self, lease: Lease) -> float | None:
         """The watchdog: renew a held lease; when to do it again, or None to stop."""
-        hold: _Hold = lease._data
+        hold: Hold = lease._data
         started = time.monotonic()
         try:
             reply = self._extend(
                 keys=[self._key(lease._name), self._epoch_key],
-                args=[hold.value, _milliseconds(self._watchdog)],
+                args=[hold.value, milliseconds(self._watchdog)],
                 client=self._wire.steady,
             )
         except redis.RedisError:
@@ -244,7 +218,7 @@ class RedisBackend:
 
     def _abandon(self, name: str, nonce: str, seconds: float | None) -> None:
         """Give up an attempt or a place in the background, until Redis confirms it."""
-        lease_ms = _milliseconds(self._watchdog if seconds is None else seconds)
+        lease_ms = milliseconds(self._watchdog if seconds is None else seconds)
         give_up = time.monotonic() + max(lease_ms, _TOMBSTONE_MS) / 1000
         keys = [
             self._key(name),
@@ -272,28 +246,12 @@ class RedisBackend:
 
         self._keeper.schedule(("wake", name), time.monotonic(), job)
 
-    def _refusal(self, lease: Lease, epoch: str) -> str:
-        hold: _Hold = lease._data
-        if epoch != hold.epoch:
-            return (
-                f"Redis lost {lease!r} while it was held: the server restarted without "
-                "persistence, failed over or was flushed. The lock may have a new holder, "
-                "with a larger fencing token"
-            )
-        if lease._state == RELEASED:
-            return f"{lease!r} was already released"
-        return (
-            f"{lease!r}: Redis no longer holds it (its lease ran out, it was broken, or a "
-            "restart lost it), and the lock may have passed to another holder since; "
-            "whatever it guarded was not protected after that"
-        )
-
-    def _own(self, lease: Lease) -> _Hold:
+    def _own(self, lease: Lease) -> Hold:
         if not isinstance(lease, Lease):
             raise TypeError(f"lease must be a Lease, not {type(lease).__name__}")
         if lease._backend is not self:
             raise LockError(f"{lease!r} belongs to another backend than {self!r}")
-        hold: _Hold = lease._data
+        hold: Hold = lease._data
         return hold
 
     # -- the LockBackend protocol ---------------------------------------------------------
@@ -399,10 +357,10 @@ class RedisBackend:
             if reply[0] == 1 or (again and text(reply[1]) == hold.epoch and lease.live()):
                 lease._state = RELEASED
                 return
-            refusal = self._refusal(lease, text(reply[1]))
+            why = refusal(lease, text(reply[1]))
             if lease._state == HELD:
                 lease._state = EXPIRED
-        raise LockError(refusal)
+        raise LockError(why)
 
     def _twice(
         self, script: Any, keys: list[str], args: list[Any]
@@ -439,7 +397,7 @@ class RedisBackend:
         hold = self._own(lease)
         started = time.monotonic()
         keys = [self._key(lease._name), self._epoch_key]
-        reply, _, failure = self._twice(self._extend, keys, [hold.value, _milliseconds(seconds)])
+        reply, _, failure = self._twice(self._extend, keys, [hold.value, milliseconds(seconds)])
         if reply is None:
             raise LockError(f"could not extend {lease!r}: Redis failed: {failure}") from failure
         with self._lock:
@@ -449,8 +407,8 @@ class RedisBackend:
                 lease._expires_at = started + seconds
                 self._keeper.cancel(lease)
                 return
-            refusal = self._refusal(lease, text(reply[1]))
-        raise LockError(refusal)
+            why = refusal(lease, text(reply[1]))
+        raise LockError(why)
 
     def holder(self, name: str) -> Lease | None:
         """The live lease on ``name`` held through this backend object, if any.
