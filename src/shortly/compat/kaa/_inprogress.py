@@ -397,9 +397,9 @@ class InProgress(Signal):
         >>> task.finished, task.finish(1).result, guarded.result
         (False, 1, 1)
         """
-        ip = InProgress(abortable=False)
-        ip.waitfor(self)
-        return ip
+        # Shielded: a coroutine aborted while it waits on the copy gives up the copy
+        # only, never the task (kaa's abort of a non-abortable prerequisite failed).
+        return _wrap(shield(self._future), abortable=False)
 
     def timeout(
         self, timeout: float, callback: Callable[[], object] | None = None, abort: bool = False
