@@ -259,7 +259,7 @@ def test_emit_when_handled_waits_for_the_first_callback() -> None:
     got: list[Any] = []
     signal.connect(lambda *args: got.append(args))
     assert got == [("queued", 2)]
-    signal.connect(lambda *args: got.append(("second",) + args))
+    signal.connect(lambda *args: got.append(("second", *args)))
     assert got == [("queued", 2)]  # delivered once, to the callbacks connected then
     assert signal.emit_when_handled("now") is True
     assert got[1:] == [("now",), ("second", "now")]
