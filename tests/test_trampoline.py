@@ -57,3 +57,78 @@ def test_keyboard_interrupt_is_not_swallowed() -> None:
     with pytest.raises(KeyboardInterrupt):
         f.set_result(None)
     assert not _trampoline._state().draining, "the drain flag is reset on the way out"
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_an_interrupt_does_not_drop_the_other_callbacks(interrupt: type[BaseException]) -> None:
+    f: shortly.Future[int] = shortly.Future()
+    ran: list[str] = []
+
+    def raising(_: object) -> None:
+        ran.append("raising")
+        raise interrupt
+
+    f.add_done_callback(raising)
+    f.add_done_callback(lambda _: ran.append("second"))
+    child = f.then(lambda x: x + 1)
+    with pytest.raises(interrupt):
+        f.set_result(1)
+    assert ran == ["raising", "second"]
+    assert child.result(timeout=0) == 2, "the then-child still settles"
+
+
+def test_an_interrupt_in_a_cascade_runs_queued_links_before_propagating_once() -> None:
+    a: shortly.Future[None] = shortly.Future()
+    b: shortly.Future[None] = shortly.Future()
+    c: shortly.Future[None] = shortly.Future()
+    ran: list[str] = []
+
+    def interrupt(_: object) -> None:
+        raise KeyboardInterrupt
+
+    a.add_done_callback(lambda _: (b.set_result(None), c.set_result(None)))
+    b.add_done_callback(interrupt)
+    c.add_done_callback(lambda _: ran.append("c"))
+    raised = 0
+    try:
+        a.set_result(None)
+    except KeyboardInterrupt:
+        raised += 1
+    assert raised == 1
+    assert ran == ["c"], "a link queued behind the interrupt ran in the same call"
+    state = _trampoline._state()
+    assert not state.draining and not state.queue, "nothing left for an unrelated call"
+
+
+def test_a_second_interrupt_is_reported_not_lost() -> None:
+    f: shortly.Future[None] = shortly.Future()
+
+    def first(_: object) -> None:
+        raise KeyboardInterrupt("first")
+
+    def second(_: object) -> None:
+        raise KeyboardInterrupt("second")
+
+    f.add_done_callback(first)
+    f.add_done_callback(second)
+    seen: list[shortly.Unhandled] = []
+    previous = shortly.set_unhandled_handler(seen.append)
+    try:
+        with pytest.raises(KeyboardInterrupt, match="first"):
+            f.set_result(None)
+    finally:
+        shortly.set_unhandled_handler(previous)
+    assert [str(u.error) for u in seen] == ["second"]
+
+
+def test_a_raising_callback_is_reported_in_the_stdlib_words() -> None:
+    f: shortly.Future[None] = shortly.Future()
+    f.add_done_callback(lambda _: 1 / 0)
+    seen: list[shortly.Unhandled] = []
+    previous = shortly.set_unhandled_handler(seen.append)
+    try:
+        f.set_result(None)
+    finally:
+        shortly.set_unhandled_handler(previous)
+    assert len(seen) == 1
+    assert seen[0].context.startswith("exception calling callback for <Future at 0x")

@@ -25,7 +25,8 @@ from ._lock import Lock
 from ._lock_backend import Lease, LockBackend, LockError, LockStatistics, LockTimeout
 from ._lock_local import LocalBackend
 from ._outcome import Err, Ok, Outcome
-from ._report import Unhandled, get_debug, set_debug, set_unhandled_handler
+from ._report import Unhandled, flush_reports, get_debug, set_debug, set_unhandled_handler
+from ._scope import Scope, cancelled, checkpoint, scope
 from ._spawn import spawn
 from ._timers import later, sleep, wait_until
 from ._workers import ActionQueue, SerialExecutor, submit
@@ -39,6 +40,7 @@ __all__ = [
     "OwnerLike",
     "TimeoutError",
     "Unhandled",
+    "flush_reports",
     "get_debug",
     "set_debug",
     "set_unhandled_handler",
@@ -75,6 +77,11 @@ __all__ = [
     "LockError",
     "LockStatistics",
     "LockTimeout",
+    # -- scopes, map, progress, traced chains (issue 16)
+    "Scope",
+    "cancelled",
+    "checkpoint",
+    "scope",
 ]
 
 __version__ = "0.1.0"

@@ -18,6 +18,7 @@ lock, which keeps ``concurrent.futures.wait`` free of lock-ordering deadlocks.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -55,6 +56,27 @@ _CANCELLED = (CANCELLED_AND_NOTIFIED, CANCELLED)
 _STRIPES = tuple(threading.Lock() for _ in range(128))
 # Any stripe will do, as long as a future keeps the one it got; cycling is cheapest.
 _next_stripe = itertools.cycle(_STRIPES).__next__
+
+
+def _hold_all_locks() -> None:
+    # Before fork: no other thread may be inside a state change when the child is
+    # made, or the child inherits a stripe held by a thread that does not exist there.
+    STDLIB_LOCK.acquire()  # first, as everywhere (see _waiting)
+    for stripe in _STRIPES:
+        stripe.acquire()
+
+
+def _release_all_locks() -> None:
+    for stripe in _STRIPES:
+        stripe.release()
+    STDLIB_LOCK.release()
+
+
+os.register_at_fork(
+    before=_hold_all_locks,
+    after_in_parent=_release_all_locks,
+    after_in_child=_release_all_locks,
+)
 
 
 Callbacks = Callable[[Any], object] | list[Callable[[Any], object]]
@@ -314,6 +336,8 @@ class Future(PromiseMethods[T], _base.Future[T]):
             else:
                 for waiter in waiters:
                     waiter.add_exception(self)
+        if error is not None:
+            _report.ensure_reporter()  # here, outside every lock, never inside __del__
         if callbacks:
             _trampoline.dispatch(self, callbacks)
         return True

@@ -9,21 +9,34 @@ Each is logged on the ``shortly`` logger with its traceback and handed to the ha
 installed with :func:`set_unhandled_handler`. In debug mode (``set_debug(True)`` or the
 environment variable ``SHORTLY_DEBUG=1``) futures also remember where they were
 created, and the report says so.
+
+When a report runs. A dropped future is found by ``FailureGuard.__del__``, which runs
+whenever the last reference goes or the garbage collector runs: possibly in the middle
+of one of shortly's own locked sections. A handler run there could re-enter shortly
+(``executor.put(ship, unhandled)``) and deadlock on a lock its own thread holds. So a
+report found while shortly code is on the stack is queued and delivered by the
+*reporter thread*, outside every shortly lock; one found from user code alone (``del
+future`` in a test, ``gc.collect()``) is delivered at once, in that thread.
+:func:`flush_reports` waits until the queue is empty, and exit delivers what is left.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import queue
 import sys
 import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import FrameType
 
 __all__ = [
     "FailureGuard",
     "Unhandled",
+    "flush_reports",
     "get_debug",
     "report",
     "set_debug",
@@ -120,12 +133,17 @@ def set_unhandled_handler(
     return previous
 
 
+# This package's own directory: its frames are left out of creation sites. By path,
+# not by a "/shortly/" substring, which a user's own project folder may contain.
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def creation_site() -> str:
     """Return the caller's stack, formatted, with shortly's own frames removed."""
     frames = [
         frame
         for frame in traceback.extract_stack()[:-1]
-        if os.sep + "shortly" + os.sep not in frame.filename
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR)
     ]
     return "".join(traceback.format_list(frames[-8:]))
 
@@ -152,8 +170,9 @@ def report(
         handler = _handler
         if handler is not None:
             handler(Unhandled(error, context, source, site))
-    except Exception:
-        # The reporter must not become a new source of lost errors or crashes.
+    except BaseException:
+        # The reporter must not become a new source of lost errors or crashes, nor let a
+        # handler's SystemExit or KeyboardInterrupt escape from an unrelated set_result().
         try:
             logger.exception("shortly: the unhandled-failure handler raised")
         except Exception:  # pragma: no cover - logging itself is broken
@@ -179,4 +198,91 @@ class FailureGuard:
         error = self.error
         if error is not None:
             self.error = None
-            report(error, "a future failed and was dropped unobserved", self.source, self.site)
+            args = (error, "a future failed and was dropped unobserved", self.source, self.site)
+            if _inside_shortly(sys._getframe(1)):
+                _pending.put(args)
+            else:
+                report(*args)
+
+
+def _inside_shortly(frame: FrameType | None) -> bool:
+    """Whether shortly's code is on the stack (so one of its locks may be held)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            return True
+        frame = frame.f_back
+    return False
+
+
+# Reports found inside shortly code, waiting for the reporter thread. SimpleQueue.put is
+# safe to call from __del__ and from a collection (it takes no Python-level lock).
+_pending: queue.SimpleQueue[tuple[BaseException, str, str | None, str | None] | threading.Event]
+_pending = queue.SimpleQueue()
+_reporter: threading.Thread | None = None
+_reporter_lock = threading.Lock()
+
+
+def ensure_reporter() -> None:
+    """Start the reporter thread if it is not running (call only outside any lock)."""
+    global _reporter
+    if _reporter is not None:
+        return
+    with _reporter_lock:
+        if _reporter is None:
+            thread = threading.Thread(target=_deliver, name="shortly-reporter", daemon=True)
+            thread.start()
+            _reporter = thread
+
+
+def _deliver() -> None:
+    while True:
+        item = _pending.get()
+        if type(item) is threading.Event:
+            item.set()
+        else:
+            report(*item)  # type: ignore[misc]
+
+
+def flush_reports(timeout: float = 5.0) -> bool:
+    """Deliver every queued unhandled-failure report; tell whether the queue emptied.
+
+    Reports found while shortly's own code was running are delivered by a reporter
+    thread, a moment later; a test that checks its handler right after such a drop
+    calls this first. :func:`shortly.testing.no_unhandled` does.
+
+    >>> import shortly
+    >>> shortly.flush_reports()
+    True
+    """
+    if _reporter is None:
+        _drain_here()
+        return True
+    done = threading.Event()
+    _pending.put(done)
+    return done.wait(timeout)
+
+
+def _drain_here() -> None:
+    while True:
+        try:
+            item = _pending.get_nowait()
+        except queue.Empty:
+            return
+        if type(item) is threading.Event:
+            item.set()
+        else:
+            report(*item)  # type: ignore[misc]
+
+
+def _after_fork_in_child() -> None:
+    # The parent's reporter thread does not exist here; queued reports stay queued
+    # until the child's first failure starts a reporter of its own.
+    global _reporter, _reporter_lock, _handler_lock
+    _reporter = None
+    _reporter_lock = threading.Lock()
+    _handler_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+# What is still queued at exit is delivered, not lost.
+atexit.register(_drain_here)

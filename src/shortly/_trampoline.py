@@ -48,36 +48,69 @@ def _state() -> _State:
         return state
 
 
-def _failed(fn: Callable[[Any], object], error: BaseException) -> None:
-    if isinstance(error, (KeyboardInterrupt, SystemExit)):
-        raise error
-    _report.report(error, "a done-callback raised", repr(fn))
+# Interrupts propagate; anything else a callback raises is reported and goes no further.
+_INTERRUPTS = (KeyboardInterrupt, SystemExit)
+
+
+def _failed(fn: Callable[[Any], object], future: Any, error: BaseException) -> BaseException | None:
+    """Report what ``fn`` raised; return it instead if it is an interrupt to re-raise."""
+    if isinstance(error, _INTERRUPTS):
+        return error
+    # The stdlib's words, so log filters and tests written for concurrent.futures match.
+    _report.report(error, f"exception calling callback for {future!r}", repr(fn))
+    return None
 
 
 def run_callback(fn: Callable[[Any], object], future: Any) -> None:
-    """Call ``fn(future)``; a raise is reported as unhandled and goes no further."""
+    """Call ``fn(future)``; a raise is reported as unhandled and goes no further.
+
+    Raises:
+        KeyboardInterrupt, SystemExit: if ``fn`` raised one.
+    """
     try:
         fn(future)
     except BaseException as error:
-        _failed(fn, error)
+        interrupt = _failed(fn, future, error)
+        if interrupt is not None:
+            raise
 
 
-def _run(future: Any, callbacks: _Callbacks) -> None:
+def _run(future: Any, callbacks: _Callbacks) -> BaseException | None:
+    """Run ``callbacks`` on ``future``, every one of them; return the first interrupt."""
     if type(callbacks) is not list:
         try:
             callbacks(future)
         except BaseException as error:
-            _failed(callbacks, error)
-        return
+            return _failed(callbacks, future, error)
+        return None
+    interrupt = None
     for fn in callbacks:
         try:
             fn(future)
         except BaseException as error:
-            _failed(fn, error)
+            interrupt = _first(interrupt, _failed(fn, future, error))
+    return interrupt
+
+
+def _first(kept: BaseException | None, new: BaseException | None) -> BaseException | None:
+    """The interrupt to re-raise: the first one; a later one is reported, not lost."""
+    if kept is None:
+        return new
+    if new is not None:
+        _report.report(new, "a second interrupt while running callbacks")
+    return kept
 
 
 def dispatch(future: Any, callbacks: _Callbacks) -> None:
-    """Run ``callbacks`` (one, or a list) on ``future`` now, or queue them if draining."""
+    """Run ``callbacks`` (one, or a list) on ``future`` now, or queue them if draining.
+
+    Every queued callback runs before this returns, even after one raised
+    ``KeyboardInterrupt`` or ``SystemExit``: that interrupt is then re-raised here, once,
+    to the code that resolved the future.
+
+    Raises:
+        KeyboardInterrupt, SystemExit: if a callback run by this call raised one.
+    """
     try:
         state = _local.state
     except AttributeError:
@@ -86,13 +119,27 @@ def dispatch(future: Any, callbacks: _Callbacks) -> None:
         state.queue.append((future, callbacks))
         return
     state.draining = True
+    interrupt = None
     try:
-        _run(future, callbacks)
+        interrupt = _run(future, callbacks)
         queue = state.queue
         while queue:
-            _run(*queue.popleft())
+            interrupt = _first(interrupt, _run(*queue.popleft()))
+    except BaseException as error:  # a signal that arrived between two callbacks
+        interrupt = _first(interrupt, error)
+        interrupt = _first(interrupt, _drain(state))
     finally:
         state.draining = False
+    if interrupt is not None:
+        raise interrupt
+
+
+def _drain(state: _State) -> BaseException | None:
+    interrupt = None
+    queue = state.queue
+    while queue:
+        interrupt = _first(interrupt, _run(*queue.popleft()))
+    return interrupt
 
 
 def help_drain(done: Callable[[], bool]) -> None:
@@ -100,7 +147,13 @@ def help_drain(done: Callable[[], bool]) -> None:
 
     Called by a blocking wait: work queued on this thread cannot run while the thread
     sleeps, so it is run first.
+
+    Raises:
+        KeyboardInterrupt, SystemExit: if a callback raised one (the outer dispatch
+            then runs what is left before re-raising it).
     """
     queue = _state().queue
     while queue and not done():
-        _run(*queue.popleft())
+        interrupt = _run(*queue.popleft())
+        if interrupt is not None:
+            raise interrupt

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ._report import Unhandled, set_unhandled_handler
+from ._report import Unhandled, flush_reports, set_unhandled_handler
 
 __all__ = ["UnhandledFailures", "no_unhandled", "no_unhandled_failures"]
 
@@ -30,17 +30,27 @@ class UnhandledFailures(AssertionError):
         self.failures = failures
         lines = [f"{len(failures)} unhandled failure(s):"]
         lines += [
-            f"  {u.context}: {type(u.error).__name__}: {u.error} ({u.source})" for u in failures
+            f"  {u.context}: {type(u.error).__name__}: {_text(u.error)} ({u.source})"
+            for u in failures
         ]
         super().__init__("\n".join(lines))
+
+
+def _text(error: BaseException) -> str:
+    """``str(error)``, or a placeholder when the error's own ``__str__`` raises."""
+    try:
+        return str(error)
+    except Exception as broken:
+        return f"<str() raised {type(broken).__name__}>"
 
 
 @contextmanager
 def no_unhandled() -> Iterator[list[Unhandled]]:
     """Collect unhandled failures inside the block; raise if there were any.
 
-    Futures dropped inside the block are collected (``gc.collect()``) on exit so their
-    reports arrive in time. The yielded list shows what was collected so far.
+    Futures dropped inside the block are collected (``gc.collect()``) on exit, and the
+    reporter thread's queue is flushed, so their reports arrive in time. The yielded list
+    shows what was collected so far.
 
     Raises:
         UnhandledFailures: on exit, if anything went unhandled.
@@ -68,6 +78,7 @@ def no_unhandled() -> Iterator[list[Unhandled]]:
     try:
         yield seen
         gc.collect()
+        flush_reports()
     finally:
         set_unhandled_handler(previous)
     if seen:
