@@ -412,3 +412,13 @@ class TestOwner:
     def test_bad_owner_rejected(self) -> None:
         with pytest.raises(TypeError, match=r"owner must be a threading\.Thread"):
             shortly.Future(owner="me")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("huge", [10**400, 1e300, float("inf")])
+def test_huge_timeouts_are_clamped_not_overflow_errors(huge: float) -> None:
+    # One rule (shortly._checks): beyond threading.TIMEOUT_MAX means "for ever".
+    f: shortly.Future[int] = shortly.Future()
+    threading.Timer(0.01, f.set_result, args=(5,)).start()
+    assert f.wait(huge)
+    assert f.result(huge) == 5
+    assert shortly.Future.resolved(1).result(timeout=huge) == 1
