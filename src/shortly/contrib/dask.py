@@ -30,8 +30,13 @@ import uuid
 from functools import partial
 from typing import Any
 
-import distributed
-from distributed.protocol import pickle as dask_pickle
+from . import missing_extra
+
+try:
+    import distributed
+    from distributed.protocol import pickle as dask_pickle
+except ImportError as _error:
+    raise missing_extra("dask", _error) from _error
 
 from .._adapt import fail, future_of, register_adapter, when_cancelled
 from .._cancel import Dependant
