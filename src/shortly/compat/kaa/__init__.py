@@ -6,10 +6,12 @@ An :class:`InProgress` is a view of a :class:`shortly.Future`: ``finish``/``thro
 resolve it, one done-callback emits the signals, ``waitfor`` and ``timeout`` are core
 chains and timers, ``abort`` is the core's cancel (its ``InProgressAborted`` travels
 as the cancel message), :class:`InProgressAny` and :class:`InProgressAll` are
-:func:`shortly.race` and :func:`shortly.settled`, and :func:`coroutine` runs the
-generator with :func:`shortly.spawn`. There is no main loop: callbacks run in the
-thread that finishes the InProgress, a coroutine resumes in the thread that finishes
-what it yielded, and ``wait()`` blocks the calling thread.
+counted dependants of the children, and :func:`coroutine` runs the generator with
+:func:`shortly.spawn`. Callbacks run in the thread that finishes the InProgress, a
+coroutine resumes in the thread that finishes what it yielded, and ``wait()`` blocks
+the calling thread. :mod:`~shortly.compat.kaa.main` is a main loop for what must run in
+the main thread: ``@threaded(MAINTHREAD)`` calls from other threads and
+:class:`Socket` completions; ``wait()`` in the main thread keeps running them.
 
 Follows the original:
 
@@ -30,6 +32,20 @@ Follows the original:
 * :class:`InProgressAny` finishes with ``(index, result)`` of the first to finish (a
   failure as ``(index, (tp, exc, tb))``); :class:`InProgressAll` finishes with itself
   once every child has finished or failed (at once if empty), and iterates its children.
+* ``finish=`` (``FINISH_IDX_RESULT``, ``FINISH_RESULT``, ``FINISH_IDX``, ``FINISH_SELF``)
+  chooses what they finish with; ``InProgressAny(filter=f)`` skips a child whose
+  result ``f`` accepts while others may still finish. ``noabort()`` is a copy that
+  cannot be aborted. :class:`InProgressCallable` finishes with what it is called with.
+* ``@coroutine(policy=...)``: ``POLICY_SYNCHRONIZED`` queues calls, ``POLICY_SINGLETON``
+  returns the unfinished call, ``POLICY_PASS_LAST`` passes it as ``last=``; methods of
+  one ``group`` share them per instance. ``progress=True`` passes an
+  :class:`InProgressStatus` (a Signal emitted with itself on ``set``/``update``), also
+  the InProgress's ``progress``.
+* ``Signal``: ``connect_weak``, ``connect_once``, ``disconnect(cb, *args)``,
+  ``emit_when_handled``/``emit_deferred``. A failure's exception gets
+  ``formatted_traceback``.
+* ``kaa.main.run()``/``stop()``; ``@threaded()`` (a thread per call), ``@threaded(name)``
+  and ``@threaded(MAINTHREAD)`` return an InProgress.
 * :func:`inprogress` calls ``__inprogress__``; a :class:`Signal`'s InProgress finishes
   at its next emission. :func:`delay` finishes after a number of seconds.
 * ``@coroutine()`` generators yield an InProgress to wait for it (its exception is
@@ -48,15 +64,18 @@ Differs, on purpose:
   cancelled shortly future is (the producer must not crash because a consumer lost
   interest); throwing into a finished one raises ``RuntimeError`` instead of silently
   replacing the outcome.
-* A callback that raises is reported as an unhandled failure and the other callbacks
-  still run; the original let it escape into whoever finished the InProgress.
+* A callback that raises is reported as an unhandled failure (the original only logged
+  it) and the other callbacks still run.
 * :class:`InProgressAny` and :class:`InProgressAll` watch their children at once rather
   than only once something is connected to them. An empty ``InProgressAny``, which the
   original left unfinished for ever, raises ``ValueError``.
 * ``timeout(abort=True)`` aborts the original even if it is not abortable; aborting the
   InProgress it returns aborts the original only if nothing else waits for it.
-* ``@coroutine`` takes only ``interval`` (no policies, progress or groups); the
-  interval applies after ``NotFinished``.
+* The ``@coroutine`` interval applies after ``NotFinished`` only.
+* ``InProgressAny(filter=...)`` calls the filter with the result only, as the
+  original's code did (its documentation promised ``(index, result)``).
+* The rest (``threaded`` pools, the minimal ``Socket``, the main loop's reach) is
+  listed in the migration guide's table of differences.
 """
 
 from __future__ import annotations
