@@ -85,3 +85,41 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def _fixup_module_metadata(namespace: dict[str, object], public: list[str]) -> None:
+    """Make every public name say it lives in ``shortly``, where users import it from.
+
+    Reprs, tracebacks and the docs then show ``shortly.Future``, not
+    ``shortly._future.Future``. Methods are renamed too, so that tools that match an
+    object's members to its module (doctest among them) still find them.
+    """
+    seen: set[int] = set()
+
+    def fix(obj: object, qualname: str) -> None:
+        if id(obj) in seen or not getattr(obj, "__module__", "").startswith("shortly._"):
+            return
+        seen.add(id(obj))
+        obj.__module__ = "shortly"
+        if isinstance(obj, type):
+            obj.__qualname__ = qualname
+            for attr_name, attr in vars(obj).items():
+                member = getattr(attr, "__func__", attr)  # classmethod, staticmethod
+                if isinstance(member, property):
+                    member = member.fget
+                if callable(member) and getattr(member, "__qualname__", "").startswith(
+                    obj.__name__ + "."
+                ):
+                    fix(member, f"{qualname}.{attr_name}")
+
+    for name in public:
+        fix(namespace[name], name)
+
+
+_fixup_module_metadata(globals(), __all__)
+del _fixup_module_metadata
+
+
+def __dir__() -> list[str]:
+    """``dir(shortly)`` lists the public API only."""
+    return sorted([*__all__, "__version__"])
