@@ -9,7 +9,6 @@ import pytest
 
 import shortly
 
-
 # Deliberately the stdlib's own class, so existing ``except`` clauses keep working.
 STDLIB_OWN = {"CancelledError": concurrent.futures.CancelledError}
 
