@@ -36,11 +36,13 @@ Follows the original:
 * :class:`OnDemandFunction` ``(func, *a, **kw)`` runs ``func(*a, **kw)`` in the thread
   that first calls it, and records its value or exception.
 * Notifiers receive the Asynchron itself, and run at once if it is already complete.
-* Completing an Asynchron a second time logs a warning and keeps the first outcome.
 * :func:`report` yields Asynchrons in completion order (and accepts anything with a
   ``notify`` method, or any future :func:`shortly.future_of` adapts).
 
 Differs, on purpose:
+
+* Completing an Asynchron a second time logs a warning and keeps the first outcome;
+  the original raised ``RuntimeError`` to the second completer.
 
 * Reading ``.result`` of an Asynchron that failed re-raises its exception; the
   original returned ``None`` and so lost the error.
