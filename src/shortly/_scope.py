@@ -1,0 +1,497 @@
+"""Scopes: structured concurrency whose cancellation reaches thread code.
+
+A thread cannot be interrupted, so a scope cancels the next best thing: every shortly
+*wait point*. The current scope travels in a :mod:`contextvars` variable, which
+``submit``, ``later``, ``then`` handlers and :class:`~shortly.SerialExecutor` actions
+already carry to the code they run. ``Future._block`` (under ``result()``, ``wait()``,
+``sleep(...).result()``, ``Lock.acquire()``) looks the variable up once, and only when
+it is about to sleep; inside a scope it registers its one-shot waker here, so that
+cancelling the scope wakes the sleeper, which then raises
+:class:`~shortly.CancelledError`.
+
+Why waking is safe. A waker is woken by the scope only after it has been taken out of
+the future's waiter list under the future's lock, while the future is still pending;
+a future settles under that same lock, so the waker is woken by exactly one of them.
+
+The tree. Each scope knows its parent (the scope current when it was entered) and its
+entered children. A scope is *effectively* cancelled when it, or an ancestor below the
+nearest shielded scope, was cancelled; cancelling walks down the same way to wake the
+sleepers. One module lock guards the whole tree: scopes are not a hot path.
+
+Importing this module must not import :mod:`shortly._future` (which imports it), so the
+parts that start work import their helpers when called.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+import threading
+from collections.abc import Callable, Coroutine
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._checks import check_timeout
+from ._errors import CancelledError, TimeoutError
+
+if sys.version_info >= (3, 11):
+    from builtins import BaseExceptionGroup
+else:  # pragma: no cover - 3.10
+    from exceptiongroup import BaseExceptionGroup
+
+if TYPE_CHECKING:
+    from ._future import Future
+    from ._scope_async import AsyncBody
+
+__all__ = ["Scope", "cancelled", "checkpoint", "current_scope", "scope"]
+
+T = TypeVar("T")
+
+_var: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("shortly.scope", default=None)
+#: The current scope or None: the one lookup ``Future._block`` pays before sleeping.
+current_scope = _var.get
+
+_tree = threading.Lock()
+_DONE = ("FINISHED", "CANCELLED", "CANCELLED_AND_NOTIFIED")
+
+
+class _ScopeCancelled(CancelledError):
+    """Raised at a wait point of a cancelled scope; the scope that was cancelled."""
+
+    def __init__(self, origin: Scope) -> None:
+        super().__init__(f"{origin!r} was cancelled")
+        self.origin = origin
+
+
+def _is_cancel(error: BaseException) -> bool:
+    if isinstance(error, CancelledError):
+        return True
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(error, asyncio.CancelledError)
+
+
+class Scope:
+    """A block that owns the work started through it; see :func:`scope`.
+
+    >>> import shortly
+    >>> with shortly.scope() as s:
+    ...     f = s.submit(sum, [1, 2, 3])
+    >>> f.result()
+    6
+    """
+
+    def __init__(self, timeout: float | None, shield: bool) -> None:
+        self._timeout = timeout
+        self._shield = shield
+        self._parent: Scope | None = None
+        self._nested: set[Scope] = set()
+        self._sleepers: dict[Any, Future[Any]] = {}  # waker -> the future it waits on
+        self._children: set[Future[Any]] = set()
+        self._errors: list[BaseException] = []
+        self._cancel_called = False
+        self._timed_out = False
+        self._entered = False
+        self._used = False  # a scope is entered once
+        self._all_done = threading.Condition(threading.Lock())
+        self._token: contextvars.Token[Scope | None] | None = None
+        self._timer: Future[Any] | None = None
+        self._idle: list[Future[None]] = []  # resolved when the last child is done
+        self._async: AsyncBody | None = None  # the async block's task, if any
+
+    def __repr__(self) -> str:
+        state = "cancelled" if self._cancel_called else "active" if self._entered else "closed"
+        return f"<shortly.Scope {state} children={len(self._children)}>"
+
+    # -- cancellation ---------------------------------------------------------------
+
+    @property
+    def cancel_called(self) -> bool:
+        """Whether this scope was cancelled (by ``cancel()``, a failure or its timeout).
+
+        >>> import shortly
+        >>> with shortly.scope() as s:
+        ...     s.cancel()
+        >>> s.cancel_called
+        True
+        """
+        return self._cancel_called
+
+    def _origin(self) -> Scope | None:
+        """Under the tree lock: the scope whose cancellation applies here, if any."""
+        scope: Scope | None = self
+        while scope is not None:
+            if scope._cancel_called:
+                return scope
+            if scope._shield:
+                return None
+            scope = scope._parent
+        return None
+
+    def cancel(self) -> None:
+        """Cancel the work of this scope and of the scopes nested in it.
+
+        Children not started never start; running ones raise
+        :class:`~shortly.CancelledError` at their next shortly wait point. Leaving the
+        block still waits for every child. Calling it again does nothing.
+
+        >>> import shortly
+        >>> with shortly.scope() as s:
+        ...     s.cancel()
+        ...     shortly.cancelled()
+        True
+        """
+        self._cancel(timed_out=False)
+
+    def _cancel(self, timed_out: bool) -> None:
+        wake: list[tuple[Any, Future[Any]]] = []
+        with _tree:
+            if self._cancel_called:
+                return
+            self._cancel_called = True
+            self._timed_out = timed_out
+            stack = [self]
+            while stack:
+                scope = stack.pop()
+                wake.extend(scope._sleepers.items())
+                stack.extend(s for s in scope._nested if not s._shield)
+            children = list(self._children)
+        for waker, future in wake:
+            _interrupt(waker, future)
+        for child in children:
+            child.cancel()
+        if self._async is not None:
+            self._async.cancel_body()
+
+    # -- the wait-point hooks, called by Future._block ---------------------------------
+
+    def watch(self, future: Future[Any], waker: Any) -> None:
+        """Register a sleeper, or raise at once if the scope is cancelled."""
+        with _tree:
+            origin = self._origin()
+            if origin is None:
+                self._sleepers[waker] = future
+                return
+        raise _ScopeCancelled(origin)
+
+    def unwatch(self, waker: Any) -> None:
+        with _tree:
+            self._sleepers.pop(waker, None)
+
+    def check(self) -> None:
+        """Raise :class:`~shortly.CancelledError` if this scope is effectively cancelled."""
+        with _tree:
+            origin = self._origin()
+        if origin is not None:
+            raise _ScopeCancelled(origin)
+
+    # -- starting work ------------------------------------------------------------------
+
+    def _run_here(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call ``fn`` in a copy of this context with this scope current."""
+        ctx = contextvars.copy_context()
+        ctx.run(_var.set, self)
+        return ctx.run(fn, *args, **kwargs)
+
+    def _adopt(self, future: Future[T]) -> Future[T]:
+        from ._cancel import watch
+
+        with _tree:
+            refused = not self._entered
+            if not refused:
+                self._children.add(future)
+                cancelled = self._origin() is not None
+        if refused:
+            future.cancel()
+            raise RuntimeError(f"{self!r} is not open: start work inside its block")
+        watch(future, self._child_done)
+        if cancelled:
+            future.cancel()
+        return future
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """Start ``fn(*args, **kwargs)`` like :func:`shortly.submit`, owned by this scope.
+
+        Keywords are :func:`shortly.submit`'s (``executor``, ``delay``, ``name``).
+
+        Raises:
+            RuntimeError: if the scope's block has ended.
+            TypeError: as :func:`shortly.submit`.
+
+        >>> import shortly
+        >>> with shortly.scope() as s:
+        ...     f = s.submit(pow, 2, 8)
+        >>> f.result()
+        256
+        """
+        from ._workers import submit
+
+        self._check_open()
+        return self._adopt(self._run_here(submit, fn, *args, **kwargs))
+
+    def later(self, seconds: float, fn: Callable[..., T], /, *args: Any) -> Future[T]:
+        """Run ``fn(*args)`` after ``seconds`` like :func:`shortly.later`, owned here.
+
+        Raises:
+            RuntimeError: if the scope's block has ended.
+            TypeError: if ``fn`` is not callable or ``seconds`` not a number.
+            ValueError: if ``seconds`` is negative or NaN.
+
+        >>> import shortly
+        >>> with shortly.scope() as s:
+        ...     f = s.later(0.01, str.upper, "tick")
+        >>> f.result()
+        'TICK'
+        """
+        from ._timers import later
+
+        self._check_open()
+        return self._adopt(self._run_here(later, seconds, fn, *args))
+
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        """Run a coroutine owned by this scope; return its future.
+
+        Under asyncio it becomes a task of the running loop; under trio, a task of a
+        nursery the scope opened; with no loop, it runs as :func:`shortly.spawn`.
+
+        Raises:
+            RuntimeError: if the scope's block has ended.
+            TypeError: if ``coro`` is not a coroutine object.
+
+        >>> import shortly
+        >>> async def answer():
+        ...     return 42
+        >>> with shortly.scope() as s:
+        ...     f = s.spawn(answer())
+        >>> f.result()
+        42
+        """
+        from ._spawn import spawn
+
+        self._check_open()
+        start = spawn if self._async is None else self._async.spawn
+        return self._adopt(self._run_here(start, coro))
+
+    def _check_open(self) -> None:
+        if not self._entered:
+            raise RuntimeError(f"{self!r} is not open: start work inside its block")
+
+    def _child_done(self, future: Future[Any]) -> None:
+        error = None
+        if not future.cancelled():
+            error = future._exception
+            if error is not None:
+                future._observe()  # the scope raises it: nothing left to report
+                if _is_cancel(error):
+                    error = None
+        idle: list[Future[None]] = []
+        with self._all_done:
+            with _tree:
+                self._children.discard(future)
+                if error is not None:
+                    self._errors.append(error)
+                if not self._children:
+                    idle, self._idle = self._idle, idle
+            self._all_done.notify_all()
+        for waiter in idle:
+            waiter.try_set_result(None)
+        if error is not None:
+            self._cancel(timed_out=False)
+
+    # -- the block ---------------------------------------------------------------------
+
+    def _open(self) -> None:
+        from ._timers import later
+
+        if self._used:
+            raise RuntimeError(f"{self!r} cannot be entered twice")
+        self._used = True
+        parent = _var.get()
+        with _tree:
+            self._parent = parent
+            if parent is not None:
+                parent._nested.add(self)
+            self._entered = True
+        self._token = _var.set(self)
+        if self._timeout is not None:
+            self._timer = later(self._timeout, self._cancel, True)
+
+    def _close(self, error: BaseException | None) -> BaseException | None:
+        """End the block once every child is done; the error to raise, if any."""
+        if error is not None:
+            self._cancel(timed_out=False)
+        with self._all_done:
+            self._all_done.wait_for(self._shut)
+        return self._finish(error)
+
+    def _shut(self) -> bool:
+        """Close the scope to new work if it has no child left; tell if it did."""
+        with _tree:
+            if self._children:
+                return False
+            self._entered = False
+            return True
+
+    def _when_idle(self) -> Future[None]:
+        """A future resolved once no child is left (the scope is then closed)."""
+        from ._future import Future
+
+        waiter: Future[None] = Future()
+        with self._all_done:
+            if self._shut():
+                waiter.set_result(None)
+            else:
+                self._idle.append(waiter)
+        return waiter
+
+    def _swallows(self, error: BaseException) -> bool:
+        return isinstance(error, _ScopeCancelled) and error.origin is self
+
+    def _finish(self, error: BaseException | None) -> BaseException | None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with _tree:
+            if self._parent is not None:
+                self._parent._nested.discard(self)
+        if self._token is not None:
+            _var.reset(self._token)
+            self._token = None
+        errors = list(self._errors)
+        if error is not None and not self._swallows(error) and not _is_cancel(error):
+            if all(error is not e for e in errors):
+                errors.insert(0, error)
+        elif error is not None and not self._swallows(error):
+            return error  # an outer scope's cancellation goes on outward
+        if self._timed_out and not errors:
+            return TimeoutError(f"the scope's block did not finish within {self._timeout} seconds")
+        if errors:
+            return _group(errors)
+        return None
+
+    def __enter__(self) -> Scope:
+        self._open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        raised = self._close(exc)
+        if raised is None:
+            return True
+        if raised is exc:
+            return False
+        raise raised
+
+    async def __aenter__(self) -> Scope:
+        from ._scope_async import body_for
+
+        self._async = body_for(self)
+        await self._async.enter()
+        self._open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        assert self._async is not None
+        raised = await self._async.exit(exc)
+        if raised is None:
+            return True
+        if raised is exc:
+            return False
+        raise raised
+
+
+def _group(errors: list[BaseException]) -> BaseException:
+    if all(isinstance(e, Exception) for e in errors):
+        return ExceptionGroupType("errors in a shortly scope", errors)  # type: ignore[type-var]
+    return BaseExceptionGroup("errors in a shortly scope", errors)
+
+
+if sys.version_info >= (3, 11):
+    from builtins import ExceptionGroup as ExceptionGroupType
+else:  # pragma: no cover - 3.10
+    from exceptiongroup import ExceptionGroup as ExceptionGroupType
+
+
+def _interrupt(waker: Any, future: Future[Any]) -> None:
+    """Wake ``waker`` unless ``future`` settled first (and so wakes it itself)."""
+    lock = future._lock
+    with lock:
+        waiters = future._wait_list
+        if future._state in _DONE or waiters is None or waker not in waiters:
+            return
+        waiters.remove(waker)
+    waker.wake(future)
+
+
+def scope(timeout: float | None = None, *, shield: bool = False) -> Scope:
+    """A block that owns the work started in it, and can cancel thread code too.
+
+    ``with shortly.scope() as s:`` (or ``async with`` under asyncio and trio) starts
+    work with ``s.submit``, ``s.spawn`` and ``s.later``. The first child to fail
+    cancels the others; leaving the block waits for every child; failures come out
+    together as an :class:`ExceptionGroup` (always a group, even of one). With
+    ``timeout``, the whole block has that many seconds: then the scope is cancelled
+    and, once every child is done, :class:`~shortly.TimeoutError` is raised (trio's
+    ``fail_after``).
+
+    Cancelling reaches running thread code at its next shortly wait point: inside a
+    cancelled scope, ``Future.result()``, ``wait()``, ``shortly.sleep(...).result()``
+    and ``Lock.acquire()`` raise :class:`~shortly.CancelledError` instead of
+    waiting, and :func:`shortly.cancelled` / :func:`shortly.checkpoint` let a CPU loop
+    ask. The scope follows the code through :mod:`contextvars`: work started inside the
+    block by ``shortly.submit``, ``then`` handlers and ``SerialExecutor`` actions is
+    reached too. Scopes nest; a scope with ``shield=True`` is not reached by the
+    cancellation of the scopes around it.
+
+    Raises:
+        TypeError: if ``timeout`` is not a number or None.
+        ValueError: if ``timeout`` is NaN.
+
+    >>> import shortly
+    >>> def slow():
+    ...     shortly.sleep(60).result()
+    >>> with shortly.scope() as s:
+    ...     f = s.submit(slow)
+    ...     s.cancel()
+    >>> f.exception().__class__.__name__
+    'CancelledError'
+    """
+    return Scope(check_timeout(timeout), bool(shield))
+
+
+def cancelled() -> bool:
+    """Whether the current scope is cancelled: a CPU loop's question.
+
+    >>> import shortly
+    >>> shortly.cancelled()
+    False
+    """
+    current = _var.get()
+    if current is None:
+        return False
+    with _tree:
+        return current._origin() is not None
+
+
+def checkpoint() -> None:
+    """Raise :class:`~shortly.CancelledError` if the current scope is cancelled.
+
+    Raises:
+        CancelledError: if the current scope (or one around it) was cancelled.
+
+    >>> import shortly
+    >>> with shortly.scope() as s:
+    ...     s.cancel()
+    ...     shortly.checkpoint()
+    ...     print("not reached")
+    """
+    current = _var.get()
+    if current is not None:
+        current.check()
