@@ -114,34 +114,30 @@ class TestLifetime:
         def boom() -> None:
             raise ValueError("bad input")
 
-        with pytest.raises(ExceptionGroup) as caught:
-            with shortly.scope() as s:
-                slow = s.submit(sleep_long)
-                sleepers(s)
-                s.submit(boom)
+        with pytest.raises(ExceptionGroup) as caught, shortly.scope() as s:
+            slow = s.submit(sleep_long)
+            sleepers(s)
+            s.submit(boom)
         assert [type(e) for e in caught.value.exceptions] == [ValueError]
         assert_cancelled(slow)
 
     def test_body_failure_cancels_children_and_joins_the_group(self) -> None:
-        with pytest.raises(ExceptionGroup) as caught:
-            with shortly.scope() as s:
-                slow = s.submit(sleep_long)
-                raise KeyError("body")
+        with pytest.raises(ExceptionGroup) as caught, shortly.scope() as s:
+            slow = s.submit(sleep_long)
+            raise KeyError("body")
         assert [type(e) for e in caught.value.exceptions] == [KeyError]
         assert_cancelled(slow)
 
     def test_a_failure_read_by_the_body_is_not_counted_twice(self) -> None:
-        with pytest.raises(ExceptionGroup) as caught:
-            with shortly.scope() as s:
-                s.submit(int, "x").result(timeout=5)
+        with pytest.raises(ExceptionGroup) as caught, shortly.scope() as s:
+            s.submit(int, "x").result(timeout=5)
         assert len(caught.value.exceptions) == 1
 
     def test_timeout_is_a_deadline_for_the_block(self) -> None:
         started = time.monotonic()
-        with pytest.raises(shortly.TimeoutError):
-            with shortly.scope(timeout=0.05) as s:
-                child = s.submit(sleep_long)
-                shortly.sleep(60).result()
+        with pytest.raises(shortly.TimeoutError), shortly.scope(timeout=0.05) as s:
+            child = s.submit(sleep_long)
+            shortly.sleep(60).result()
         assert time.monotonic() - started < 5
         assert_cancelled(child)
 
@@ -167,9 +163,8 @@ class TestLifetime:
             pass
         with pytest.raises(RuntimeError, match="not open"):
             s.submit(int)
-        with pytest.raises(RuntimeError, match="entered twice"):
-            with s:
-                pass
+        with pytest.raises(RuntimeError, match="entered twice"), s:
+            pass
 
     def test_timeout_is_checked(self) -> None:
         with pytest.raises(TypeError, match="timeout"):
@@ -242,11 +237,9 @@ class TestNesting:
             assert shortly.cancelled()
 
     def test_outer_cancellation_passes_through_inner_scope(self) -> None:
-        with shortly.scope() as outer:
-            with pytest.raises(shortly.CancelledError):
-                with shortly.scope():
-                    outer.cancel()
-                    shortly.checkpoint()
+        with shortly.scope() as outer, pytest.raises(shortly.CancelledError), shortly.scope():
+            outer.cancel()
+            shortly.checkpoint()
 
 
 def sleepers_in_tree(scope: Scope) -> None:
@@ -285,19 +278,19 @@ class TestStress:
             f: shortly.Future[int] = shortly.Future()
             out: list[Any] = []
             with shortly.scope() as s:
-
-                def wait() -> None:
-                    try:
-                        out.append(f.result(timeout=5))
-                    except shortly.CancelledError as error:
-                        out.append(error)
-
-                t = threading.Thread(target=s._run_here, args=(wait,))
+                t = threading.Thread(target=s._run_here, args=(wait_into, f, out))
                 t.start()
                 threading.Thread(target=f.set_result, args=(1,)).start()
                 s.cancel()
                 t.join(5)
             assert len(out) == 1 and (out[0] == 1 or isinstance(out[0], shortly.CancelledError))
+
+
+def wait_into(future: shortly.Future[int], out: list[Any]) -> None:
+    try:
+        out.append(future.result(timeout=5))
+    except shortly.CancelledError as error:
+        out.append(error)
 
 
 class TestAsyncio:
