@@ -124,3 +124,15 @@ def test_assigning_twice_raises() -> None:
     assert result.value == "first"
     with pytest.raises(TypeError, match="future must be"):
         FutureResult(42)  # type: ignore[arg-type]
+
+
+def test_the_iferror_handler_has_run_when_the_result_is_ready() -> None:
+    # Pyro4 calls the handler before it marks the result ready; a reader woken by
+    # wait() must find the handler done, every time.
+    for _ in range(200):
+        failures: list[BaseException] = []
+        result = Future(int).iferror(failures.append)("x")
+        assert result.wait(5)
+        assert len(failures) == 1
+        with pytest.raises(ValueError):
+            result.value  # noqa: B018

@@ -12,7 +12,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from ..._cancel import watch
+from ..._cancel import depend
+from ..._chain import follow
 from ..._checks import check_delay
 from ..._future import Future as _CoreFuture
 from ..._timers import later
@@ -106,8 +107,11 @@ class Future(Generic[T]):
                 end = end.then(link)
             self._arguments = args, kwargs
             self._schedule()
-        watch(end, self._call_settled)
-        return FutureResult(end)
+        # What the FutureResult shows settles only after the iferror handler ran, as in
+        # Pyro4 (which called it before marking the result ready).
+        shown: _CoreFuture[Any] = _CoreFuture()
+        depend(end, shown, functools.partial(self._call_settled, shown))
+        return FutureResult(shown)
 
     def _schedule(self) -> None:
         """Under the lock: start the call's thread, after the delay if there is one."""
@@ -134,16 +138,20 @@ class Future(Generic[T]):
         else:
             state.set_result(value)
 
-    def _call_settled(self, end: _CoreFuture[Any]) -> None:
-        """The call and its chain settled: a failure goes to the iferror handler."""
+    def _call_settled(self, shown: _CoreFuture[Any], end: _CoreFuture[Any]) -> None:
+        """The call and its chain settled: a failure goes to the iferror handler, then
+        the outcome to the FutureResult."""
         with self._lock:
             handler = self._handler
-        if handler is None or end.cancelled():
+        error = None if end.cancelled() else end._exception
+        if handler is None or error is None:
+            follow(shown, end)
             return
-        error = end._exception
-        if error is not None:
-            end._observe()  # handled: no report when dropped
+        try:
             handler(error)
+        finally:
+            follow(shown, end)
+            shown._observe()  # handled: no report when dropped
 
     def then(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[T]:
         """Add ``call`` to the call chain, to be invoked when the results become available.
