@@ -111,7 +111,7 @@ def test_a_zero_timeout_still_yields_what_is_finished() -> None:
     ("timeout", "error", "message"),
     [
         ("1", TypeError, "timeout must be a number of seconds or None, not str"),
-        (float("nan"), ValueError, "timeout must not be NaN"),
+        (float("nan"), ValueError, "timeout must be a number of seconds or None, not nan"),
     ],
 )
 def test_a_bad_timeout_is_refused_at_the_call(timeout: Any, error: type, message: str) -> None:

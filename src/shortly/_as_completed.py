@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from . import _trampoline
 from ._adapt import future_of
-from ._cancel import Dependant
+from ._cancel import Sweepable, attach, undepend
 from ._checks import check_timeout
 from ._combine import items_of
 from ._errors import TimeoutError
@@ -39,7 +39,17 @@ F = TypeVar("F")
 class _Arrivals:
     """The iterator's shared state; also what its inputs' callback stands for."""
 
-    __slots__ = ("closed", "deadline", "lock", "queue", "timeout", "total", "waiters", "yielded")
+    __slots__ = (
+        "closed",
+        "deadline",
+        "inputs",
+        "lock",
+        "queue",
+        "timeout",
+        "total",
+        "waiters",
+        "yielded",
+    )
 
     def __init__(self, timeout: float | None) -> None:
         self.timeout = timeout
@@ -51,6 +61,8 @@ class _Arrivals:
         self.waiters: tuple[Future[None], ...] = ()
         self.total = 0
         self.yielded = 0
+        # The shortly futures to unregister from if closed early; dropped once done with.
+        self.inputs: list[Future[Any]] | None = []
         # Only ever goes from False to True, with a plain store: __del__ sets it, and a
         # finalizer must not take a lock its own thread may hold.
         self.closed = False
@@ -58,11 +70,20 @@ class _Arrivals:
     def cancelled(self) -> bool:
         return self.closed
 
+    def close(self) -> None:
+        """Stop wanting the inputs, and leave those still pending (not from a finalizer)."""
+        self.closed = True
+        with self.lock:
+            inputs, self.inputs = self.inputs, None
+        for f in inputs or ():
+            undepend(f, self)
+
     def claim(self) -> bool:
         """Reserve one future to yield; False when there is nothing left to wait for."""
         with self.lock:
             if self.closed or self.yielded == self.total:
                 self.closed = True
+                self.inputs = None
                 return False
             self.yielded += 1
             return True
@@ -75,13 +96,13 @@ class _Arrivals:
         with self.lock:
             left = self.total - self.yielded + 1  # the one this call was to yield
             self.yielded -= 1
-        self.closed = True
+        self.close()
         return TimeoutError(
             f"{left} (of {self.total}) futures unfinished after {self.timeout} seconds"
         )
 
 
-class _OnDone(Dependant):
+class _OnDone(Sweepable):
     """The done-callback every input shares: queue the future, wake parked tasks."""
 
     __slots__ = ()
@@ -131,6 +152,7 @@ class AsCompleted(Generic[F]):
         with arrivals.lock:  # claim() inlined: this runs once per input
             if arrivals.closed or arrivals.yielded == arrivals.total:
                 arrivals.closed = True
+                arrivals.inputs = None
                 raise StopIteration
             arrivals.yielded += 1
         pending = arrivals.queue
@@ -194,11 +216,13 @@ class AsCompleted(Generic[F]):
         >>> next(it, "done")
         'done'
         """
-        self._arrivals.closed = True
+        self._arrivals.close()
 
     def __del__(self) -> None:
         # Inputs hold the shared state, not this object: when the caller drops the
-        # iterator, the inputs stop counting it as someone who wants them.
+        # iterator, the inputs stop counting it as someone who wants them. A finalizer
+        # must not take a lock its own thread may hold, so the callbacks left on the
+        # inputs are swept when something next attaches to them (see _cancel.attach).
         self._arrivals.closed = True
 
     def __repr__(self) -> str:
@@ -260,7 +284,11 @@ def as_completed(fs: Iterable[object], timeout: float | None = None) -> AsComple
                 seen.add(key)
             else:
                 item = future_of(item, allow_values=True)
-            item.add_done_callback(callback)
+            if isinstance(item, Future):
+                attach(item, callback)
+                arrivals.inputs.append(item)  # type: ignore[union-attr]
+            else:
+                item.add_done_callback(callback)  # a stdlib future: no way to take it back
             arrivals.total += 1
     except BaseException:
         arrivals.closed = True  # the inputs registered so far are not wanted by anyone here

@@ -9,30 +9,54 @@ on it and no plain callback awaits it, is the download itself cancelled.
 A dependant registers a :class:`Dependant` done-callback on its parent and records
 the parent as its *upstream* (see :func:`depend`); cancelling the dependant walks
 upstream. Anything else in the parent's callback list, and any blocked waiter, counts
-as "somebody else wants this".
+as "somebody else wants this". A dependant that is a future and already settled (a
+timeout that expired, a link settled by hand) wants nothing either.
+
+A consumer that is done leaves nothing behind on a long-lived parent: it unregisters
+(:func:`undepend`, :func:`detach`), the upward walk drops the dependants that lost
+interest from every parent it visits, and :func:`attach` compacts a parent's callback
+list as it grows, for consumers that could not unregister themselves (an iterator
+dropped unclosed: a finalizer must not take locks). Removal compares by identity, so
+no user ``__eq__`` ever runs under a future's lock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, PENDING, RUNNING
-from typing import TYPE_CHECKING, Any, Protocol
+from concurrent.futures import _base
+from concurrent.futures._base import (
+    CANCELLED,
+    CANCELLED_AND_NOTIFIED,
+    FINISHED,
+    PENDING,
+    RUNNING,
+)
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from ._future import Future
 
 __all__ = [
+    "NOBODY",
     "Dependant",
+    "Sweepable",
     "HasCancelled",
+    "attach",
     "cancel_if_unwanted",
     "cancel_upstream",
-    "NOBODY",
     "depend",
+    "detach",
+    "undepend",
     "wanted",
     "watch",
 ]
 
 _CANCELLED = (CANCELLED, CANCELLED_AND_NOTIFIED)
+_DONE = (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED)
+# attach() compacts a callback list when its length reaches a power of two at least
+# this large: amortised O(1) per registration, and dead entries never outnumber the
+# live ones (plus this many).
+_COMPACT_MIN = 8
 
 
 class HasCancelled(Protocol):
@@ -49,6 +73,11 @@ class Dependant:
 
     __slots__ = ("child", "fn")
 
+    #: Whether this dependant may be dropped from its parent once its child lost
+    #: interest, because it has nothing left to do then. False for kinds whose callback
+    #: still has a duty (or is unknown here); their owners unregister them.
+    sweepable: ClassVar[bool] = False
+
     def __init__(self, child: HasCancelled, fn: Callable[[Future[Any]], object]) -> None:
         self.child = child
         self.fn = fn
@@ -60,8 +89,42 @@ class Dependant:
         return f"<Dependant {self.child!r} via {self.fn!r}>"
 
 
+class Sweepable(Dependant):
+    """A :class:`Dependant` with nothing left to do once its child lost interest."""
+
+    __slots__ = ()
+
+    sweepable = True
+
+
+def _lost(callback: object) -> bool:
+    """Tell whether ``callback`` is a dependant that no longer wants its parent."""
+    if not isinstance(callback, Dependant):
+        return False
+    child = callback.child
+    # A settled future child needs nothing more from its parent (reading _state without
+    # the child's lock is enough: a state only ever moves on to done).
+    return child.cancelled() or (isinstance(child, _base.Future) and child._state in _DONE)
+
+
+def _dead(callback: object) -> bool:
+    return isinstance(callback, Dependant) and callback.sweepable and _lost(callback)
+
+
+def _sweep(future: Future[Any]) -> None:
+    """Drop the sweepable dependants that lost interest from ``future``'s callbacks."""
+    with future._lock:
+        callbacks = future._callbacks
+        if type(callbacks) is list:
+            kept = [cb for cb in callbacks if not _dead(cb)]
+            if len(kept) != len(callbacks):
+                callbacks[:] = kept  # in place: the list is only ever touched under the lock
+        elif callbacks is not None and _dead(callbacks):
+            future._callbacks = None
+
+
 def wanted(future: Future[Any]) -> bool:
-    """Tell whether anyone but cancelled dependants wants ``future``'s outcome.
+    """Tell whether anyone but dependants that lost interest wants ``future``'s outcome.
 
     Called with ``future``'s lock held.
     """
@@ -69,9 +132,8 @@ def wanted(future: Future[Any]) -> bool:
         return True
     callbacks = future._callbacks
     for callback in callbacks if type(callbacks) is list else (callbacks,) if callbacks else ():
-        if isinstance(callback, Dependant) and callback.child.cancelled():
-            continue
-        return True
+        if not _lost(callback):
+            return True
     return False
 
 
@@ -92,9 +154,12 @@ def cancel_upstream(upstream: Future[Any] | list[Future[Any]], msg: Any) -> None
     """
     pending = list(upstream) if isinstance(upstream, list) else [upstream]
     while pending:
-        _, further = pending.pop()._cancel_one(msg, _unwanted)
+        future = pending.pop()
+        cancelled, further = future._cancel_one(msg, _unwanted)
         if further is not None:
             pending.extend(further if isinstance(further, list) else [further])
+        if not cancelled:
+            _sweep(future)  # somebody else wants it: the cancelled dependant leaves it
 
 
 class _Nobody:
@@ -137,17 +202,20 @@ def depend(parent: Future[Any], child: Future[Any], fn: Callable[[Future[Any]], 
 
     Cancelling ``child`` then cancels ``parent`` by the upward rule. If ``parent`` is
     already done, ``fn`` runs at once. ``fn`` may itself be a :class:`Dependant` for
-    ``child`` (a link class of its own), which saves wrapping it.
+    ``child`` (a link class of its own), which saves wrapping it; otherwise it is
+    wrapped in a :class:`Sweepable`: once ``child`` is done or cancelled while
+    ``parent`` carries on, the registration may be dropped and ``fn`` never runs.
 
     >>> import shortly
     >>> from shortly._cancel import depend
     >>> parent, child = shortly.Future(), shortly.Future()
-    >>> depend(parent, child, lambda p: child.try_set_result(p.result()))
+    >>> depend(parent, child, lambda p: print("parent done, cancelled:", p.cancelled()))
     >>> _ = child.cancel()
+    parent done, cancelled: True
     >>> parent.cancelled()
     True
     """
-    parent.add_done_callback(fn if isinstance(fn, Dependant) else Dependant(child, fn))
+    attach(parent, fn if isinstance(fn, Dependant) else Sweepable(child, fn))
     lock = child._lock
     lock.acquire()  # not ``with``: this runs once per link of every chain
     try:
@@ -164,3 +232,80 @@ def depend(parent: Future[Any], child: Future[Any], fn: Callable[[Future[Any]], 
         lock.release()
     if state in _CANCELLED:
         cancel_if_unwanted(parent, child._result)
+
+
+def attach(parent: Future[Any], dependant: Dependant) -> None:
+    """``parent.add_done_callback(dependant)``, compacting ``parent``'s callbacks as they grow.
+
+    Consumers that cannot unregister themselves (an iterator dropped unclosed) are
+    swept out here, the next time anything attaches to the same future.
+
+    >>> import shortly
+    >>> from shortly._cancel import Sweepable, attach
+    >>> parent = shortly.Future()
+    >>> for _ in range(100):
+    ...     gone = shortly.Future(); _ = gone.cancel()
+    ...     attach(parent, Sweepable(gone, print))
+    >>> len(parent._callbacks) <= 8
+    True
+    """
+    parent.add_done_callback(dependant)
+    callbacks = parent._callbacks
+    if type(callbacks) is list:
+        size = len(callbacks)
+        if size >= _COMPACT_MIN and not size & (size - 1):
+            _sweep(parent)
+
+
+def detach(future: Future[Any], callback: object) -> bool:
+    """Remove ``callback`` from ``future``'s callbacks, compared by identity; tell if found.
+
+    >>> import shortly
+    >>> from shortly._cancel import detach
+    >>> f = shortly.Future(); f.add_done_callback(print)
+    >>> detach(f, print), detach(f, print)
+    (True, False)
+    """
+    with future._lock:
+        callbacks = future._callbacks
+        if callbacks is callback:
+            future._callbacks = None
+            return True
+        if type(callbacks) is list:
+            for index, registered in enumerate(callbacks):
+                if registered is callback:
+                    del callbacks[index]
+                    return True
+    return False
+
+
+def undepend(parent: Future[Any], child: object, replacement: Dependant | None = None) -> None:
+    """Unregister every dependant standing for ``child`` from ``parent`` (by identity).
+
+    What a consumer calls once it is done with ``parent`` early (a combinator that has
+    decided, a timeout that expired), so a long-lived ``parent`` keeps nothing of it.
+    ``replacement``, if given, takes their place unless it is registered already (one
+    shared hook for a duty that outlives the consumer's interest).
+
+    >>> import shortly
+    >>> from shortly._cancel import depend, undepend
+    >>> parent, child = shortly.Future(), shortly.Future()
+    >>> depend(parent, child, print)
+    >>> undepend(parent, child)
+    >>> parent._callbacks is None
+    True
+    """
+    with parent._lock:
+        if parent._state in _DONE:
+            return  # its callbacks are being run: each one sees that its consumer is done
+        registered = parent._callbacks
+        callbacks: list[Any] = (
+            registered if type(registered) is list else [] if registered is None else [registered]
+        )
+        kept = [cb for cb in callbacks if not (isinstance(cb, Dependant) and cb.child is child)]
+        changed = len(kept) != len(callbacks)
+        if replacement is not None and all(cb is not replacement for cb in kept):
+            kept.append(replacement)
+            changed = True
+        if changed:
+            parent._callbacks = kept[0] if len(kept) == 1 else (kept or None)

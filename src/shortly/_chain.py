@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._adapt import adapter_for, fail, future_of, when_cancelled
 from ._adapt import cache as _adapters
-from ._cancel import Dependant, depend
+from ._cancel import Dependant, Sweepable, depend, detach
 from ._future import Future
 from ._outcome import Raised, capture
 
@@ -205,7 +205,7 @@ def shield(future: Future[T]) -> Future[T]:
     dependant = Dependant(guard, partial(follow, guard))
     source.add_done_callback(dependant)
     # Leave nothing behind on a long-lived future for every shield given up.
-    when_cancelled(guard, lambda _msg: source.remove_done_callback(dependant))
+    when_cancelled(guard, lambda _msg: detach(source, dependant))
     return guard
 
 
@@ -272,7 +272,7 @@ def _adopted(target: Future[Any], source: Future[Any]) -> None:
         follow(target, source)
 
 
-class _Link(Dependant):
+class _Link(Sweepable):
     """The done-callback of a ``then`` or ``catch`` link: one object per link.
 
     Being the :class:`~shortly._cancel.Dependant` itself (rather than wrapping a

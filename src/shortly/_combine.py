@@ -50,7 +50,7 @@ from concurrent.futures import _base
 from typing import Any, Protocol, TypeVar, overload
 
 from ._adapt import fail, future_of, when_cancelled
-from ._cancel import Dependant, cancel_if_unwanted
+from ._cancel import NOBODY, Dependant, attach, cancel_if_unwanted, undepend
 from ._errors import Error
 from ._future import Future
 from ._outcome import Err, Ok, Outcome
@@ -73,6 +73,7 @@ T_co = TypeVar("T_co", covariant=True)
 
 _PENDING = _base.PENDING
 _FINISHED = _base.FINISHED
+_DONE = (_base.FINISHED, _base.CANCELLED, _base.CANCELLED_AND_NOTIFIED)
 
 
 class _HasResult(Protocol[T_co]):
@@ -178,7 +179,14 @@ class _Combiner:
         when_cancelled(future, self._abandon)
         future._sources = inputs  # any input may settle it (see _deadlock)
         for index, f in enumerate(inputs):
-            f.add_done_callback(slot(self, index))
+            if self.future is None:
+                # Decided by an input already settled: let_go saw to those still
+                # pending; the settled ones are late arrivals that got no slot.
+                for rest in inputs[index:]:
+                    if rest._state in _DONE:
+                        self.late(rest)
+                break
+            attach(f, slot(self, index))
         return future
 
     def claim(self, take_over: bool) -> tuple[Future[Any], list[Future[Any]]]:
@@ -206,11 +214,24 @@ class _Combiner:
         if take_over:
             f._observe()
 
-    def sweep(self, inputs: list[Future[Any]], msg: Any) -> None:
-        """Cancel each pending input that nobody else wants (the upward rule)."""
+    def let_go(self, inputs: list[Future[Any]], msg: Any) -> None:
+        """After the decision: leave the inputs still pending, asking them to stop if we do.
+
+        If the decision asked the rest to stop (``take_over``), each pending input that
+        nobody else wants is cancelled (the upward rule), and one that carries on gets,
+        in place of this combinator's slot, the shared hook that takes its failure over
+        when it comes. Otherwise the slot is simply removed. Either way a long-lived
+        input keeps nothing per combinator.
+        """
+        with self.lock:
+            take_over = self.take_over
+        late = _TAKE_OVER_LATE_FAILURE if take_over else None
         for f in inputs:
-            if f._state == _PENDING:  # only a pre-filter: the cancel re-checks atomically
-                cancel_if_unwanted(f, msg)
+            if f._state in _DONE:
+                continue
+            if take_over and cancel_if_unwanted(f, msg):
+                continue
+            undepend(f, self, late)
 
     def _abandon(self, msg: Any) -> None:
         """The combinator's own future was cancelled by its consumer.
@@ -222,7 +243,7 @@ class _Combiner:
             if self.future is None:
                 return  # decided already: the deciding party handled the rest
             _, inputs = self.claim(take_over=True)
-        self.sweep(inputs, msg)
+        self.let_go(inputs, msg)
 
 
 class AllOf(_Combiner):
@@ -239,6 +260,17 @@ class AllOf(_Combiner):
     def succeed(self, future: Future[Any], values: list[Any]) -> None:
         """Every value is in: settle ``future`` with them."""
         future.try_set_result(tuple(values) if self.as_tuple else values)
+
+
+def _take_over_late_failure(f: Future[Any]) -> None:
+    if f._exception is not None:
+        f._observe()
+
+
+# What a combinator that asked its pending inputs to stop leaves on those that carry on
+# for other consumers: one shared hook per input, however many combinators gave up on it,
+# so that ten failures of one cause never become ten reports. A watch hook: no interest.
+_TAKE_OVER_LATE_FAILURE = Dependant(NOBODY, _take_over_late_failure)
 
 
 class _Slot(Dependant):
@@ -282,8 +314,7 @@ class AllSlot(_Slot):
         future, inputs = decided
         f._observe()
         fail(future, _failure(f))
-        if combiner.cancel_rest:
-            combiner.sweep(inputs, f"{combiner.name}: input {self.index} failed")
+        combiner.let_go(inputs, f"{combiner.name}: input {self.index} failed")
 
 
 class _AnySlot(_Slot):
@@ -300,8 +331,7 @@ class _AnySlot(_Slot):
             if decided is not None:
                 future, inputs = decided
                 future.try_set_result(f._result)
-                if combiner.cancel_rest:
-                    combiner.sweep(inputs, f"any_of: input {self.index} succeeded")
+                combiner.let_go(inputs, f"any_of: input {self.index} succeeded")
             return
         error = _failure(f)
         with combiner.lock:
@@ -336,8 +366,7 @@ class _RaceSlot(_Slot):
         else:
             f._observe()
             fail(future, _failure(f))
-        if combiner.cancel_rest:
-            combiner.sweep(inputs, f"race: input {self.index} settled first")
+        combiner.let_go(inputs, f"race: input {self.index} settled first")
 
 
 class _SettledSlot(_Slot):

@@ -48,7 +48,7 @@ import sniffio
 
 from . import _trampoline
 from ._adapt import fail, future_of
-from ._cancel import Dependant, cancel_upstream
+from ._cancel import Dependant, cancel_upstream, detach
 from ._errors import CancelledError
 from ._future import Future
 from ._outcome import Raised, capture
@@ -182,7 +182,7 @@ class Task(Future[T]):
                 self._driver.thread = None
                 return None
         if requested:
-            future.remove_done_callback(dependant)
+            detach(future, dependant)
             return self._deliver(future)
         return _outcome(future)
 
@@ -247,7 +247,7 @@ class Task(Future[T]):
             self._parked = None
             self._driver.thread = threading.current_thread()
         future, dependant = parked
-        future.remove_done_callback(dependant)
+        detach(future, dependant)
         self._run(True, CancelledError() if msg is None else CancelledError(msg))
         # The awaited future is handed back as this task's upstream: the caller's loop
         # cancels it if nobody else wants it, so that cancelling the last of a chain of

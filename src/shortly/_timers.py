@@ -37,7 +37,7 @@ from typing import Any, TypeVar, overload
 
 from . import _report
 from ._adapt import fail
-from ._cancel import depend
+from ._cancel import depend, undepend
 from ._chain import follow
 from ._checks import check_delay
 from ._errors import TimeoutError
@@ -357,8 +357,10 @@ def sleep(seconds: float) -> Future[None]:
 
 def _time_out(timer: Timer[Any], source: Future[Any], seconds: float, cancel: bool) -> None:
     error = TimeoutError(f"{source!r} did not settle within {seconds} seconds")
-    if timer.try_set_exception(error) and cancel:
-        source.cancel(f"timed out after {seconds} seconds")
+    if timer.try_set_exception(error):
+        undepend(source, timer)  # expired: a long-lived source keeps nothing of it
+        if cancel:
+            source.cancel(f"timed out after {seconds} seconds")
 
 
 def with_timeout(future: Future[T], seconds: float, *, cancel: bool = False) -> Future[T]:
