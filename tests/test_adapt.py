@@ -308,3 +308,64 @@ class TestHelpers:
         g = shortly.Future.resolved(1)
         when_cancelled(g, messages.append)
         assert messages == ["gone"]
+
+
+class TestStdlibFuturesAreMirrored:
+    """Issue 11 item 3: running() and cancel() say what the stdlib future does."""
+
+    def test_running_while_the_source_runs(self) -> None:
+        source: concurrent.futures.Future[int] = concurrent.futures.Future()
+        mirror = shortly.future_of(source)
+        assert not mirror.running()
+        assert source.set_running_or_notify_cancel()
+        assert mirror.running()
+        assert not mirror.cancel() and not mirror.cancelled() and not source.cancelled()
+        source.set_result(3)
+        assert mirror.result(timeout=5) == 3 and not mirror.running()
+
+    def test_cancel_of_a_pending_source_cancels_both_with_the_message(self) -> None:
+        source: concurrent.futures.Future[int] = concurrent.futures.Future()
+        mirror = shortly.future_of(source)
+        assert mirror.cancel("not needed")
+        assert source.cancelled() and mirror.cancelled()
+        with pytest.raises(shortly.CancelledError, match="not needed"):
+            mirror.result()
+        assert not source.set_running_or_notify_cancel()  # the executor skips the work
+
+    def test_the_upward_rule_stops_at_a_running_source(self) -> None:
+        source: concurrent.futures.Future[int] = concurrent.futures.Future()
+        mirror = shortly.future_of(source)
+        child = mirror.then(lambda v: v + 1)
+        source.set_running_or_notify_cancel()
+        assert child.cancel()
+        assert not mirror.cancelled() and not source.cancelled()
+        source.set_result(1)
+        assert mirror.result(timeout=5) == 1
+
+    def test_a_source_cancelled_elsewhere_cancels_the_mirror(self) -> None:
+        source: concurrent.futures.Future[int] = concurrent.futures.Future()
+        mirror = shortly.future_of(source)
+        assert source.cancel()
+        assert mirror.cancelled()
+
+    def test_a_dropped_failed_mirror_is_reported_without_the_gc(self) -> None:
+        import gc
+
+        seen: list[shortly.Unhandled] = []
+        previous = shortly.set_unhandled_handler(seen.append)
+        gc.disable()
+        try:
+            source: concurrent.futures.Future[int] = concurrent.futures.Future()
+            mirror = shortly.future_of(source)
+            source.set_exception(KeyError("lost"))
+            del mirror, source  # the source's callback list held the mirror: no cycle left
+            assert [type(u.error) for u in seen] == [KeyError]
+        finally:
+            gc.enable()
+            shortly.set_unhandled_handler(previous)
+
+    def test_duck_typed_futures_keep_the_plain_adapter(self) -> None:
+        duck = DuckFuture()
+        adapted = shortly.future_of(duck)
+        assert type(adapted) is shortly.Future
+        assert adapted.cancel() and duck.cancelled()

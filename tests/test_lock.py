@@ -98,6 +98,27 @@ def test_bad_arguments_to_acquire_release_and_extend(backend: LocalBackend) -> N
     lease.release()
 
 
+@pytest.mark.parametrize("huge", [float("inf"), 1e300, 10**400], ids=["inf", "1e300", "10**400"])
+def test_extend_by_a_huge_number_is_clamped(backend: LocalBackend, huge: float) -> None:
+    # Issue 11: inf raised a bare AssertionError, 10**400 an OverflowError.
+    lease = Lock("huge", backend=backend, lease=1).acquire()
+    lease.extend(huge)
+    assert lease.live() and lease.expires_at is not None
+    assert lease.expires_at >= time.monotonic() + threading.TIMEOUT_MAX - 60
+    lease.release()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), -1, 0])
+def test_extend_by_nan_or_not_positive_is_a_value_error(
+    backend: LocalBackend, bad: float
+) -> None:
+    lease = Lock("bad-extend", backend=backend, lease=1).acquire()
+    with pytest.raises(ValueError, match="seconds must be a positive number of seconds"):
+        lease.extend(bad)
+    assert lease.live()
+    lease.release()
+
+
 def test_infinite_lease_and_blocking_mean_never(backend: LocalBackend) -> None:
     lock = Lock("inf", lease=math.inf, blocking=math.inf, backend=backend)
     with lock as lease:

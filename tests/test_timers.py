@@ -413,3 +413,77 @@ class TestWaitUntil:
             shortly.wait_until(bool, interval=0)
         with pytest.raises(ValueError, match="timeout must be a number of seconds >= 0"):
             shortly.wait_until(bool, timeout=-1)
+
+
+async def _async_ping() -> str:
+    return "pong"
+
+
+@pytest.mark.filterwarnings("error")
+class TestCoroutineFunctions:
+    """Issue 11 item 4: later() refuses async functions and never yields a coroutine."""
+
+    def test_later_refuses_an_async_function_at_the_call(self) -> None:
+        with pytest.raises(TypeError, match=r"_async_ping is an async function.*shortly\.spawn"):
+            shortly.later(0, _async_ping)
+
+    def test_a_returned_coroutine_is_closed_and_fails_the_timer(self) -> None:
+        timer = shortly.later(0, lambda: _async_ping())
+        error = timer.exception(timeout=5)
+        assert isinstance(error, TypeError) and "returned a coroutine" in str(error)
+        gc.collect()  # an unclosed coroutine would warn here, an error under this mark
+
+
+BAD = [math.nan, -1]
+HUGE = [
+    pytest.param(x, id=name)
+    for x, name in [(math.inf, "inf"), (1e300, "1e300"), (10**400, "10**400")]
+]
+
+
+class TestBadNumbers:
+    """Issue 11 item 5: every duration goes through shortly._checks."""
+
+    @pytest.mark.parametrize("huge", HUGE)
+    def test_sleep_clamps(self, huge: float) -> None:
+        timer = shortly.sleep(huge)
+        assert not timer.done() and timer.cancel()
+
+    @pytest.mark.parametrize("bad", BAD)
+    def test_sleep_refuses(self, bad: float) -> None:
+        with pytest.raises(ValueError, match="seconds must be a number of seconds >= 0"):
+            shortly.sleep(bad)
+
+    @pytest.mark.parametrize("huge", HUGE)
+    def test_with_timeout_clamps(self, huge: float) -> None:
+        source: shortly.Future[int] = shortly.Future()
+        guarded = source.with_timeout(huge, cancel=True)
+        source.set_result(1)
+        assert guarded.result(timeout=5) == 1
+
+    @pytest.mark.parametrize("bad", BAD)
+    def test_with_timeout_refuses(self, bad: float) -> None:
+        with pytest.raises(ValueError, match="seconds must be a number of seconds >= 0"):
+            shortly.Future().with_timeout(bad)
+
+    @pytest.mark.parametrize("huge", HUGE)
+    def test_wait_until_clamps_timeout_and_interval(self, huge: float) -> None:
+        calls: list[int] = []
+
+        def second_call_true() -> bool:
+            calls.append(1)
+            return len(calls) >= 2
+
+        # A huge interval: polled at once, and then only "never" (we cancel).
+        polled = shortly.wait_until(second_call_true, timeout=huge, interval=huge)
+        shortly.wait_until(lambda: calls, timeout=5, interval=0.001).result()
+        assert not polled.done() and polled.cancel()
+        assert calls == [1]
+        assert shortly.wait_until(lambda: True, timeout=huge).result(timeout=5) is True
+
+    @pytest.mark.parametrize("bad", BAD)
+    def test_wait_until_refuses(self, bad: float) -> None:
+        with pytest.raises(ValueError, match="timeout must be a number of seconds >= 0"):
+            shortly.wait_until(lambda: True, timeout=bad)
+        with pytest.raises(ValueError, match="interval must be a number of seconds >= 0"):
+            shortly.wait_until(lambda: True, interval=bad)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextvars
+import functools
 import gc
+import math
 import subprocess
 import sys
 import threading
@@ -382,7 +384,7 @@ class TestBadInput:
     def test_constructor_arguments(self) -> None:
         with pytest.raises(TypeError, match="name must be a str or None, not int"):
             shortly.SerialExecutor(name=3)  # type: ignore[arg-type]
-        with pytest.raises(ValueError, match="idle_timeout must be a finite number"):
+        with pytest.raises(ValueError, match="idle_timeout must be a number of seconds >= 0"):
             shortly.SerialExecutor(idle_timeout=-1)
         with pytest.raises(TypeError, match="idle_timeout must be a number"):
             shortly.SerialExecutor(idle_timeout="1")  # type: ignore[arg-type]
@@ -490,7 +492,240 @@ class TestSubmit:
             shortly.submit(1)  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="executor must be an Executor"):
             shortly.submit(print, executor="pool")
-        with pytest.raises(ValueError, match="delay must be a finite number"):
+        with pytest.raises(ValueError, match="delay must be a number of seconds >= 0"):
             shortly.submit(print, delay=-1)
         with pytest.raises(TypeError, match="delay must be a number"):
             shortly.submit(print, delay="1")  # type: ignore[arg-type]
+
+
+class Work:
+    """Work that records whether it ran, holding its thread until released."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.ran: list[int] = []
+
+    def __call__(self) -> int:
+        self.started.set()
+        assert self.release.wait(10)
+        self.ran.append(1)
+        return 7
+
+
+Maker = Callable[[Any, Work], shortly.Future[int]]
+MAKERS: dict[str, Maker] = {
+    "submit": lambda executor, work: shortly.submit(work, executor=executor),
+    "submit-delay": lambda executor, work: shortly.submit(work, executor=executor, delay=0),
+    "future_of": lambda executor, work: shortly.future_of(executor.submit(work)),
+}
+
+
+def _cancel(f: shortly.Future[int]) -> bool:
+    return f.cancel()
+
+
+def _with_timeout(f: shortly.Future[int]) -> bool:
+    assert isinstance(f.with_timeout(0.01, cancel=True).exception(timeout=5), TimeoutError)
+    return f.cancelled()
+
+
+def _asyncio_timeout(f: shortly.Future[int]) -> bool:
+    import asyncio
+
+    async def main() -> None:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.01):
+                await f
+
+    asyncio.run(main())
+    return f.cancelled()
+
+
+def _upward(f: shortly.Future[int]) -> bool:
+    child = f.then(lambda v: v)
+    assert child.cancel()
+    return f.cancelled()
+
+
+WAYS: dict[str, Callable[[shortly.Future[int]], bool]] = {
+    "cancel": _cancel,
+    "with_timeout": _with_timeout,
+    "asyncio.timeout": _asyncio_timeout,
+    "upward rule": _upward,
+}
+
+
+class Foreign(concurrent.futures.Executor):
+    """An executor shortly knows nothing of (as a process pool is): it hands back
+    stdlib futures and decides alone when the work starts."""
+
+    def __init__(self) -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(1)
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait, cancel_futures=cancel_futures)
+
+
+@pytest.fixture(params=["thread pool", "serial", "foreign"])
+def one_worker(request: pytest.FixtureRequest) -> Iterator[concurrent.futures.Executor]:
+    executors: dict[str, Callable[[], concurrent.futures.Executor]] = {
+        "thread pool": lambda: concurrent.futures.ThreadPoolExecutor(1),
+        "serial": shortly.SerialExecutor,
+        "foreign": Foreign,
+    }
+    executor = executors[request.param]()
+    yield executor
+    executor.shutdown(wait=True)
+
+
+class TestCancelTellsTheTruth:
+    """Issue 11 item 3: cancel() is True only if the work was kept from starting."""
+
+    @pytest.mark.parametrize("way", WAYS)
+    @pytest.mark.parametrize("make", MAKERS)
+    def test_running_work_is_not_cancelled(
+        self, one_worker: concurrent.futures.Executor, make: str, way: str
+    ) -> None:
+        work = Work()
+        f = MAKERS[make](one_worker, work)
+        assert work.started.wait(5)
+        assert f.running() and not f.done()
+        assert WAYS[way](f) is False
+        assert not f.cancelled()
+        work.release.set()
+        assert f.result(timeout=5) == 7 and work.ran == [1]
+        assert not f.running()
+
+    @pytest.mark.parametrize("way", WAYS)
+    @pytest.mark.parametrize("make", MAKERS)
+    def test_queued_work_is_cancelled_and_never_runs(
+        self, one_worker: concurrent.futures.Executor, make: str, way: str
+    ) -> None:
+        busy, work = Work(), Work()
+        one_worker.submit(busy)
+        assert busy.started.wait(5)
+        f = MAKERS[make](one_worker, work)
+        assert not f.running()
+        assert WAYS[way](f) is True
+        assert f.cancelled()
+        busy.release.set()
+        work.release.set()
+        one_worker.shutdown(wait=True)
+        assert busy.ran == [1] and work.ran == [] and not work.started.is_set()
+
+    def test_the_default_pool_tells_the_truth(self) -> None:
+        work = Work()
+        f = shortly.submit(work)
+        assert work.started.wait(5)
+        assert f.running() and not f.cancel() and not f.cancelled()
+        work.release.set()
+        assert f.result(timeout=5) == 7 and work.ran == [1]
+
+    def test_shutdown_with_cancel_futures_cancels_the_shortly_future(self) -> None:
+        pool = concurrent.futures.ThreadPoolExecutor(1)
+        busy, work = Work(), Work()
+        pool.submit(busy)
+        assert busy.started.wait(5)
+        f = shortly.submit(work, executor=pool)
+        pool.shutdown(wait=False, cancel_futures=True)
+        busy.release.set()
+        with pytest.raises(shortly.CancelledError):
+            f.result(timeout=5)
+        pool.shutdown(wait=True)
+        assert work.ran == []
+
+
+async def _async_double(x: int) -> int:
+    return 2 * x
+
+
+class _AsyncCallable:
+    async def __call__(self) -> int:
+        return 1
+
+
+@pytest.mark.filterwarnings("error")
+class TestCoroutineFunctionsAreRefused:
+    """Issue 11 item 4: no coroutine object as a result, none left un-awaited."""
+
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda q: shortly.submit(_async_double, 1),
+            lambda q: shortly.submit(_async_double, 1, executor=q),
+            lambda q: shortly.submit(_async_double, 1, delay=0),
+            lambda q: q.submit(_async_double, 1),
+            lambda q: q.put(_async_double, 1),
+            lambda q: q.put(functools.partial(_async_double, 1)),
+        ],
+    )
+    def test_at_the_call_naming_spawn(self, queue: shortly.SerialExecutor, call: Any) -> None:
+        with pytest.raises(TypeError, match=r"_async_double is an async function.*shortly\.spawn"):
+            call(queue)
+        assert queue.statistics().threads_started == 0
+
+    @pytest.mark.parametrize(
+        "make",
+        [
+            lambda q: shortly.submit(lambda: _async_double(1)),
+            lambda q: shortly.submit(_AsyncCallable(), executor=q),
+            lambda q: q.submit(lambda: _async_double(1)),
+            lambda q: shortly.submit(lambda: _async_double(1), delay=0),
+        ],
+    )
+    def test_a_returned_coroutine_is_closed_and_fails_the_future(
+        self, queue: shortly.SerialExecutor, make: Any
+    ) -> None:
+        # With warnings as errors, an unclosed coroutine's "never awaited" would show
+        # up as an unraisable error when collected below.
+        f = make(queue)
+        error = f.exception(timeout=5)
+        assert isinstance(error, TypeError) and "returned a coroutine" in str(error)
+        assert "shortly.spawn" in str(error)
+        gc.collect()
+
+    def test_a_put_returning_a_coroutine_is_reported(
+        self, queue: shortly.SerialExecutor, unhandled: list[shortly.Unhandled]
+    ) -> None:
+        queue.put(lambda: _async_double(1))
+        queue.shutdown()
+        gc.collect()
+        assert len(unhandled) == 1 and isinstance(unhandled[0].error, TypeError)
+        assert "returned a coroutine" in str(unhandled[0].error)
+
+    def test_the_right_tool_runs_it(self) -> None:
+        assert shortly.spawn(_async_double(21)).result(timeout=5) == 42
+
+
+class TestBadNumbers:
+    """Issue 11 item 5: one rule for durations (shortly._checks)."""
+
+    @pytest.mark.parametrize("huge", [math.inf, 1e300, 10**400], ids=["inf", "1e300", "10**400"])
+    def test_huge_idle_timeout_keeps_the_worker(self, huge: float) -> None:
+        executor = shortly.SerialExecutor(idle_timeout=huge)
+        first = worker_thread(executor)
+        assert worker_thread(executor) is first
+        executor.shutdown()
+        first.join(5)
+        assert not first.is_alive()
+
+    @pytest.mark.parametrize("bad", [math.nan, -1])
+    def test_nan_or_negative_idle_timeout(self, bad: float) -> None:
+        with pytest.raises(ValueError, match="idle_timeout must be a number of seconds >= 0"):
+            shortly.SerialExecutor(idle_timeout=bad)
+
+    @pytest.mark.parametrize("huge", [math.inf, 1e300, 10**400], ids=["inf", "1e300", "10**400"])
+    def test_huge_submit_delay_is_clamped(self, huge: float) -> None:
+        ran: list[int] = []
+        f = shortly.submit(ran.append, 1, delay=huge)
+        assert not f.done() and f.cancel()
+        assert ran == []
+
+    @pytest.mark.parametrize("bad", [math.nan, -1])
+    def test_nan_or_negative_submit_delay(self, bad: float) -> None:
+        with pytest.raises(ValueError, match="delay must be a number of seconds >= 0"):
+            shortly.submit(print, delay=bad)

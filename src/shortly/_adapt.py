@@ -23,22 +23,37 @@ Cancellation goes both ways: the original cancelled cancels the adapted future, 
 adapted future cancelled cancels the original (asyncio's ``wrap_future`` rule). The
 hook that carries the second direction expresses no interest in the outcome, so it
 never stops Bluebird's upward rule (see :mod:`shortly._cancel`) from cancelling the
-adapted future when all its dependants lose interest.
+adapted future when all its dependants lose interest. A stdlib future is *mirrored*
+(:class:`Mirror`): the adapted future is ``running()`` while the original runs, and
+cancelling it succeeds only if cancelling the original did, so ``cancel()`` returning
+True always means the work never ran.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 import threading
+import types
 from collections.abc import Awaitable, Callable
 from concurrent.futures import _base
+from functools import partial
 from typing import Any, TypeVar, overload
 
 from ._cancel import watch
 from ._errors import CancelledError
 from ._future import Future
 
-__all__ = ["adapter_for", "cache", "fail", "future_of", "register_adapter", "when_cancelled"]
+__all__ = [
+    "adapter_for",
+    "cache",
+    "fail",
+    "future_of",
+    "refuse_coroutine",
+    "refuse_coroutine_function",
+    "register_adapter",
+    "when_cancelled",
+]
 
 T = TypeVar("T")
 
@@ -71,6 +86,51 @@ def fail(target: Future[Any], error: BaseException) -> bool:
         wrapped.__cause__ = error
         error = wrapped
     return target.try_set_exception(error)
+
+
+# Callables that can never be coroutine functions: checked first, by type, because
+# refusing coroutine functions sits on every put and submit.
+_PLAIN_CALLABLES = frozenset(
+    {types.BuiltinFunctionType, types.MethodWrapperType, types.WrapperDescriptorType, type}
+)
+_CO_COROUTINE = inspect.CO_COROUTINE
+
+
+def refuse_coroutine_function(fn: Callable[..., Any], where: str, instead: str) -> None:
+    """Raise TypeError if ``fn`` is an ``async def`` function: ``where`` runs plain ones.
+
+    Refusing at the call means no coroutine object is ever made, so none is left
+    un-awaited. ``instead`` names the tool that does run coroutines; ``{name}`` in it
+    stands for the function's name.
+    """
+    kind = type(fn)
+    if kind is types.FunctionType:
+        if not fn.__code__.co_flags & _CO_COROUTINE:
+            return
+    elif kind in _PLAIN_CALLABLES or not inspect.iscoroutinefunction(fn):
+        return
+    name = getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", "fn")
+    raise TypeError(
+        f"{where} runs plain functions, and {name} is an async function: "
+        + instead.format(name=name)
+    )
+
+
+def refuse_coroutine(value: Any, where: str, instead: str) -> BaseException | None:
+    """If ``value`` is a coroutine object, close it and return the TypeError to fail with.
+
+    For callables that return a coroutine without being ``async def`` themselves (a
+    lambda around one, an object with an ``async def __call__``), which
+    :func:`refuse_coroutine_function` cannot see coming. ``{name}`` in ``instead``
+    stands for the coroutine's name.
+    """
+    if type(value) is not types.CoroutineType:
+        return None
+    value.close()  # it never ran: closing it keeps "never awaited" from being reported
+    return TypeError(
+        f"{where} runs plain functions, and this one returned a coroutine: "
+        + instead.format(name=value.__name__)
+    )
 
 
 def _is_asyncio_cancel(error: BaseException) -> bool:
@@ -157,7 +217,9 @@ def _classify(cls: type) -> Adapter | None:
     # asyncio.isfuture's test, made on the class so asyncio need not be imported.
     if getattr(cls, "_asyncio_future_blocking", None) is not None:
         return _from_asyncio
-    if issubclass(cls, _base.Future) or all(
+    if issubclass(cls, _base.Future):
+        return Mirror
+    if all(
         callable(getattr(cls, name, None))
         for name in ("add_done_callback", "done", "result", "exception", "cancel")
     ):
@@ -252,21 +314,94 @@ def _from_protocol(obj: Any) -> Future[Any]:
     return future
 
 
+def _copy_from(target: Future[Any], done: Any, message: Any = None) -> None:
+    """Settle ``target`` as the stdlib-shaped future ``done`` has settled."""
+    if done.cancelled():
+        target.cancel(message)
+        return
+    error = done.exception()  # not result(): re-raising would grow its traceback
+    if error is None:
+        target.try_set_result(done.result())
+    else:
+        fail(target, error)
+
+
+class Mirror(Future[T]):
+    """A shortly future that tells what a :class:`concurrent.futures.Future` does.
+
+    ``running()`` is true while the executor runs the work, and ``cancel()`` (by hand,
+    by a timeout or by the upward rule) succeeds only if the stdlib future's own
+    ``cancel()`` did, that is, only if the work was really kept from starting. A
+    stdlib future says nothing when it starts running, so the state is read from it.
+
+    >>> import concurrent.futures, shortly
+    >>> with concurrent.futures.ThreadPoolExecutor(1) as pool:
+    ...     busy = pool.submit(pow, 2, 10)
+    ...     mirror = shortly.future_of(busy)
+    ...     type(mirror).__name__, mirror.result(timeout=5), mirror.cancel()
+    ('Mirror', 1024, False)
+    """
+
+    __slots__ = ("_message", "_source")
+
+    def __init__(self, source: Any = None, *, owner: Any = None) -> None:
+        Future.__init__(self, owner=owner)
+        self._source: Any = None
+        self._message: Any = None  # the cancel message, for the copy made on cancel
+        if source is not None:
+            self.mirror(source)
+
+    def mirror(self, source: Any) -> None:
+        """Start mirroring ``source`` (a stdlib or shortly future); until then, a
+        mirror is a plain future (a delayed submit's, before its work is handed over).
+        """
+        self._source = source
+        source.add_done_callback(self._copy)
+        if self.cancelled():
+            source.cancel()  # cancelled while the work was being handed over
+
+    def _copy(self, done: Any) -> None:
+        _copy_from(self, done, self._message)
+        # The source keeps this callback, so letting go of it here leaves no cycle:
+        # a failure is reported as soon as the mirror is dropped, not at the next GC.
+        self._source = None
+
+    def running(self) -> bool:
+        """True while the stdlib future runs (or once set running by hand).
+
+        >>> import concurrent.futures, shortly
+        >>> shortly.future_of(concurrent.futures.Future()).running()
+        False
+        """
+        state, source = self._state, self._source
+        if state == _base.PENDING and source is not None:
+            return bool(source.running())
+        return state == _base.RUNNING
+
+    def _cancel_one(
+        self, msg: Any, only_if: Callable[[Future[T]], bool] | None
+    ) -> tuple[bool, Any]:
+        # The one place every cancellation passes (cancel, timeouts, the upward rule).
+        with self._lock:
+            state = self._state
+            if state in (_base.CANCELLED, _base.CANCELLED_AND_NOTIFIED):
+                return True, None
+            if state != _base.PENDING or (only_if is not None and not only_if(self)):
+                return False, None
+            self._message = msg
+            source = self._source
+        # Outside our lock: the stdlib runs the source's callbacks (_copy, which
+        # cancels us) inside its cancel().
+        if source is not None and not source.cancel():
+            return False, None  # it runs or ran: the work was not prevented
+        return Future._cancel_one(self, msg, None)
+
+
 def _from_concurrent(source: Any) -> Future[Any]:
+    """Anything shaped like a stdlib future (dask's): its cancel() may say nothing."""
     target: Future[Any] = Future()
-
-    def copy(done: Any) -> None:
-        if done.cancelled():
-            target.cancel()
-            return
-        error = done.exception()  # not result(): re-raising would grow its traceback
-        if error is None:
-            target.try_set_result(done.result())
-        else:
-            fail(target, error)
-
     when_cancelled(target, lambda _msg: source.cancel())
-    source.add_done_callback(copy)
+    source.add_done_callback(partial(_copy_from, target))
     return target
 
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ._checks import check_seconds
+from ._checks import FOREVER, check_seconds
 from ._errors import Error, TimeoutError
 
 if TYPE_CHECKING:
@@ -271,7 +271,8 @@ class Lease:
 
         Raises:
             TypeError: if ``seconds`` is not a number.
-            ValueError: if ``seconds`` is not positive.
+            ValueError: if ``seconds`` is not positive, or is NaN (infinity and huge
+                numbers are clamped to ``threading.TIMEOUT_MAX``).
             LockError: if the lease was released, has expired, or the backend lost it.
 
         >>> import shortly, time
@@ -282,8 +283,8 @@ class Lease:
         >>> lease.release()
         """
         duration = check_seconds(seconds, "seconds", allow_none=False)
-        assert duration is not None
-        self._backend.extend(self, duration)
+        # None is check_seconds' "never": the longest lease the platform can time.
+        self._backend.extend(self, FOREVER if duration is None else duration)
 
     def __repr__(self) -> str:
         state = self._state

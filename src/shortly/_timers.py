@@ -30,13 +30,14 @@ import heapq
 import itertools
 import threading
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar, overload
 
 from . import _report
-from ._adapt import fail
+from ._adapt import fail, refuse_coroutine, refuse_coroutine_function
 from ._cancel import depend, undepend
 from ._chain import follow
 from ._checks import check_delay
@@ -47,6 +48,11 @@ from ._outcome import Raised, capture
 __all__ = ["Timer", "later", "sleep", "wait_until", "with_timeout"]
 
 T = TypeVar("T")
+
+#: What to do with an ``async def`` function instead of giving it to later().
+_ASYNC_HINT = (
+    "run it later with shortly.spawn(), awaiting shortly.sleep(seconds) before calling {name}(...)"
+)
 
 # Dead entries are kept until they outnumber live ones and there are at least this
 # many, so small heaps are never rebuilt for nothing.
@@ -290,6 +296,8 @@ def _call_later(
     except RuntimeError:
         return  # somebody settled it by hand between the pop and now
     ok, value = attempt(ctx.run, fn, *args)
+    if ok and type(value) is types.CoroutineType:
+        ok, value = False, refuse_coroutine(value, "later()", _ASYNC_HINT)
     if ok:
         timer.try_set_result(value)
     else:
@@ -314,8 +322,11 @@ def later(seconds: float, fn: Callable[..., Any] | None = None, *args: Any) -> F
     has started, ``cancel()`` returns False.
 
     Raises:
-        TypeError: if ``seconds`` is not a number or ``fn`` is neither callable nor None.
-        ValueError: if ``seconds`` is negative, infinite or NaN.
+        TypeError: if ``seconds`` is not a number, ``fn`` is neither callable nor None,
+            or ``fn`` is an ``async def`` function (the message says how to run one
+            later; a coroutine that ``fn`` returns fails the future with TypeError).
+        ValueError: if ``seconds`` is negative or NaN (infinity and huge numbers are
+            clamped to ``threading.TIMEOUT_MAX``, which never comes in practice).
 
     >>> import shortly
     >>> shortly.later(0.01, lambda a, b: a + b, 2, 3).result(timeout=5)
@@ -333,6 +344,7 @@ def later(seconds: float, fn: Callable[..., Any] | None = None, *args: Any) -> F
         return timer
     if not callable(fn):
         raise TypeError(f"fn must be callable or None, not {type(fn).__name__}")
+    refuse_coroutine_function(fn, "later()", _ASYNC_HINT)
     timer = Timer()
     _scheduler.arm(timer, delay, _call_later, (contextvars.copy_context(), fn, args))
     return timer
@@ -343,7 +355,8 @@ def sleep(seconds: float) -> Future[None]:
 
     Raises:
         TypeError: if ``seconds`` is not a number.
-        ValueError: if ``seconds`` is negative, infinite or NaN.
+        ValueError: if ``seconds`` is negative or NaN (infinity and huge numbers are
+            clamped to ``threading.TIMEOUT_MAX``, which never comes in practice).
 
     >>> import shortly
     >>> print(shortly.sleep(0.01).result(timeout=5))
@@ -372,7 +385,8 @@ def with_timeout(future: Future[T], seconds: float, *, cancel: bool = False) -> 
 
     Raises:
         TypeError: if ``future`` is not a shortly future or ``seconds`` not a number.
-        ValueError: if ``seconds`` is negative, infinite or NaN.
+        ValueError: if ``seconds`` is negative or NaN (infinity and huge numbers are
+            clamped to ``threading.TIMEOUT_MAX``, which never comes in practice).
 
     >>> import shortly
     >>> slow = shortly.Future()
@@ -435,8 +449,8 @@ def wait_until(
 
     Raises:
         TypeError: if ``predicate`` is not callable or a time is not a number.
-        ValueError: if ``timeout`` is negative or not finite (use None for no
-            timeout), or ``interval`` is not a finite number > 0.
+        ValueError: if ``timeout`` or ``interval`` is negative or NaN, or ``interval``
+            is zero (infinity and huge numbers are clamped to ``threading.TIMEOUT_MAX``).
 
     >>> import shortly, itertools
     >>> counter = itertools.count()

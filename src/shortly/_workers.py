@@ -27,16 +27,24 @@ import contextvars
 import sys
 import threading
 import time
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ParamSpec, TypeVar
 
 from . import _report
-from ._adapt import fail, future_of
+from ._adapt import (
+    Mirror,
+    fail,
+    future_of,
+    refuse_coroutine,
+    refuse_coroutine_function,
+    when_cancelled,
+)
 from ._cancel import depend
-from ._chain import follow
 from ._checks import check_delay
+from ._deadlock import PoolJob
 from ._errors import DeadlockError
 from ._future import Future
 from ._timers import attempt, fail_running, later
@@ -48,6 +56,12 @@ P = ParamSpec("P")
 
 _copy_context = contextvars.copy_context
 _Context = contextvars.Context
+_Coroutine = types.CoroutineType
+#: What to do with an ``async def`` function instead (see refuse_coroutine_function).
+_ASYNC_HINT = (
+    "drive it with shortly.spawn({name}(...)), or run it on an asyncio loop "
+    "with shortly.run_in_loop()"
+)
 
 _names_lock = threading.Lock()
 _names_used = 0
@@ -130,7 +144,8 @@ class SerialExecutor(concurrent.futures.Executor):
 
     Raises:
         TypeError: if ``name`` is not a str or ``idle_timeout`` not a number.
-        ValueError: if ``idle_timeout`` is negative or not finite.
+        ValueError: if ``idle_timeout`` is negative or NaN (infinity and huge numbers
+            are clamped to ``threading.TIMEOUT_MAX``).
 
     >>> import shortly
     >>> seen = []
@@ -224,7 +239,9 @@ class SerialExecutor(concurrent.futures.Executor):
         action runs. Use :meth:`submit` to get the outcome.
 
         Raises:
-            TypeError: if ``action`` is not callable.
+            TypeError: if ``action`` is not callable, or is an ``async def`` function
+                (run those with :func:`shortly.spawn`); an action that returns a
+                coroutine all the same has it closed and reported as a TypeError.
             RuntimeError: if the executor was shut down.
 
         >>> import shortly
@@ -237,6 +254,7 @@ class SerialExecutor(concurrent.futures.Executor):
         """
         if not callable(action):
             raise TypeError(f"action must be callable, not {type(action).__name__}")
+        refuse_coroutine_function(action, f"{type(self).__name__}.put()", _ASYNC_HINT)
         if args:
             action = partial(action, *args)
         context = _copy_context() or None
@@ -261,7 +279,9 @@ class SerialExecutor(concurrent.futures.Executor):
         Cancelling the future before the action starts skips the action.
 
         Raises:
-            TypeError: if ``fn`` is not callable.
+            TypeError: if ``fn`` is not callable, or is an ``async def`` function
+                (run those with :func:`shortly.spawn`); a coroutine that ``fn``
+                returns all the same is closed, and fails the future with TypeError.
             RuntimeError: if the executor was shut down.
 
         >>> import shortly
@@ -273,6 +293,7 @@ class SerialExecutor(concurrent.futures.Executor):
         """
         if not callable(fn):
             raise TypeError(f"fn must be callable, not {type(fn).__name__}")
+        refuse_coroutine_function(fn, f"{type(self).__name__}.submit()", _ASYNC_HINT)
         future: Future[T] = Future(owner=self)
         call = partial(fn, *args, **kwargs) if args or kwargs else fn
         context = _copy_context() or None
@@ -290,6 +311,17 @@ class SerialExecutor(concurrent.futures.Executor):
         if not hot:
             self._enqueue_slow(context, call, future)
         return future
+
+    def _queue_future(
+        self, context: contextvars.Context | None, call: Callable[[], Any], future: Future[Any]
+    ) -> None:
+        """Queue ``call`` to settle ``future``, made elsewhere (a delayed submit's)."""
+        with self._lock:
+            hot = self._hot
+            if hot:
+                self._queue += context, call, future
+        if not hot:
+            self._enqueue_slow(context, call, future)
 
     # -- the worker -------------------------------------------------------------------
 
@@ -312,9 +344,13 @@ class SerialExecutor(concurrent.futures.Executor):
                     context = blank
                 try:
                     if future is None:
-                        context.run(call)
+                        value = context.run(call)
+                        if type(value) is _Coroutine:
+                            raise refuse_coroutine(value, "put()", _ASYNC_HINT)  # type: ignore[misc]
                     elif future.set_running_or_notify_cancel():
                         ok, value = context.run(attempt, call)
+                        if ok and type(value) is _Coroutine:
+                            ok, value = False, refuse_coroutine(value, "submit()", _ASYNC_HINT)
                         if ok:
                             future.try_set_result(value)
                         else:
@@ -459,16 +495,67 @@ def _start(
     fn: Callable[..., Any],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
+    out: Future[Any] | None = None,
 ) -> Future[Any]:
+    """Submit the call; return the future it settles (``out`` itself if one is given
+    and the executor runs threads of this process, else a future ``out`` must follow).
+    """
     if executor is None:
         executor = _shared_pool()
     if isinstance(executor, SerialExecutor):
-        return ctx.run(executor.submit, fn, *args, **kwargs)
+        if out is None:
+            return ctx.run(executor.submit, fn, *args, **kwargs)
+        executor._queue_future(ctx, partial(fn, *args, **kwargs), out)
+        return out
     if isinstance(executor, concurrent.futures.ThreadPoolExecutor):
-        # Threads of this process can run the caller's context; other executors
-        # (processes, clusters) cannot carry it.
-        return _adopt(executor.submit(ctx.run, fn, *args, **kwargs))
+        # Threads of this process can run the caller's context and mark the future
+        # running themselves; other executors (processes, clusters) can do neither.
+        # Owned by the pool's workers, so that a pool whose every worker waits on work
+        # queued behind it raises DeadlockError (see _deadlock.PoolJob).
+        job = PoolJob(executor)
+        if out is None:
+            out = Future(owner=job)
+        elif out._owner is None:
+            out._owner = job
+        call = partial(fn, *args, **kwargs) if kwargs else fn
+        inner = executor.submit(job.run, _claim_and_run, out, ctx, call, args if not kwargs else ())
+        inner.add_done_callback(partial(_cancelled_by_pool, out))
+        when_cancelled(out, partial(_cancel_in_pool, inner))
+        return out
     return _adopt(executor.submit(fn, *args, **kwargs))
+
+
+def _claim_and_run(
+    out: Future[Any], ctx: contextvars.Context, fn: Callable[..., Any], args: tuple[Any, ...]
+) -> None:
+    """On a pool thread: run ``fn`` unless ``out`` was cancelled; settle ``out``.
+
+    ``out`` is marked running by the thread that runs the work, so ``running()`` is
+    true exactly while it runs, and a ``cancel()`` that returns True was in time.
+    """
+    try:
+        if not out.set_running_or_notify_cancel():
+            return
+    except RuntimeError:
+        return  # somebody settled it by hand before it started
+    ok, value = attempt(ctx.run, fn, *args)
+    if ok and type(value) is _Coroutine:
+        ok, value = False, refuse_coroutine(value, "submit()", _ASYNC_HINT)
+    if ok:
+        out.try_set_result(value)
+    else:
+        fail_running(out, value)
+        del out, value  # no cycle through the traceback (see _timers.attempt)
+
+
+def _cancelled_by_pool(out: Future[Any], inner: concurrent.futures.Future[None]) -> None:
+    # shutdown(cancel_futures=True) drops work without running it.
+    if inner.cancelled():
+        out.cancel("the executor was shut down")
+
+
+def _cancel_in_pool(inner: concurrent.futures.Future[None], _msg: Any) -> None:
+    inner.cancel()  # frees the pool's slot; if it already started it skips fn anyway
 
 
 def submit(
@@ -487,15 +574,23 @@ def submit(
     use. On thread executors ``fn`` runs in this call's :mod:`contextvars` context.
     With ``delay``, ``fn`` is submitted after that many seconds (the timer thread only
     starts it); cancelling the future before then means it is never submitted.
-    Cancelling it later cancels the executor's future (if nothing else wants it).
+
+    The future tells the truth about the work: ``running()`` while ``fn`` runs, and
+    ``cancel()`` (or a timeout with ``cancel=True``, or the upward rule) succeeds only
+    while ``fn`` has not started, which it then never does; once it runs, ``cancel()``
+    returns False. On thread executors (this process's threads) that holds to the
+    instant ``fn`` starts; on other executors ``cancel()`` succeeds when the executor's
+    own ``cancel()`` does (a process pool refuses once the call is handed to a process).
 
     ``executor`` and ``delay`` are this function's own keywords; to pass keywords of
     those names to ``fn``, use :func:`functools.partial`.
 
     Raises:
-        TypeError: if ``fn`` is not callable, ``executor`` has no ``submit``, or
+        TypeError: if ``fn`` is not callable or is an ``async def`` function (the
+            message names :func:`shortly.spawn`), ``executor`` has no ``submit``, or
             ``delay`` is not a number.
-        ValueError: if ``delay`` is negative or not finite.
+        ValueError: if ``delay`` is negative or NaN (infinity and huge numbers are
+            clamped to ``threading.TIMEOUT_MAX``).
         RuntimeError: if the executor was shut down (without ``delay``; with it,
             the future fails with that error).
 
@@ -504,9 +599,16 @@ def submit(
     6
     >>> shortly.submit(str.upper, "late", delay=0.01).result(timeout=5)
     'LATE'
+    >>> async def fetch():
+    ...     return 1
+    >>> shortly.submit(fetch)
+    Traceback (most recent call last):
+    ...
+    TypeError: shortly.submit() runs plain functions, and fetch is an async function: ...
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, not {type(fn).__name__}")
+    refuse_coroutine_function(fn, "shortly.submit()", _ASYNC_HINT)
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise TypeError(
             f"executor must be an Executor (an object with submit()) or None, "
@@ -517,7 +619,9 @@ def submit(
         return _start(executor, ctx, fn, args, kwargs)
     seconds = check_delay(delay, "delay")
     # A SerialExecutor owns it: its actions must not block on it (see DeadlockError).
-    out: Future[T] = Future(owner=executor if isinstance(executor, SerialExecutor) else None)
+    # Work handed to another process cannot mark it running: it mirrors that work's
+    # future once it has one.
+    out: Mirror[T] = Mirror(owner=executor if isinstance(executor, SerialExecutor) else None)
     timer = later(seconds)
 
     def started(_: Future[None]) -> None:
@@ -525,11 +629,12 @@ def submit(
         if out.done():
             return
         try:
-            inner = _start(executor, ctx, fn, args, kwargs)
+            inner = _start(executor, ctx, fn, args, kwargs, out)
         except BaseException as error:
             fail(out, error)
             return
-        depend(inner, out, partial(follow, out))
+        if inner is not out:
+            out.mirror(inner)
 
     depend(timer, out, started)
     return out
