@@ -33,6 +33,9 @@ def _address(addr: object) -> tuple[str, int]:
 class Socket:
     """A TCP client socket whose operations return InProgress objects.
 
+    Raises:
+        ValueError: if ``chunk_size`` (the most :meth:`read` returns) is not a positive int.
+
     >>> import socket, threading
     >>> from shortly.compat import kaa
     >>> server = socket.create_server(("127.0.0.1", 0))
@@ -54,7 +57,12 @@ class Socket:
 
     @property
     def connected(self) -> bool:
-        """True between a successful :meth:`connect` and :meth:`close`."""
+        """True between a successful :meth:`connect` and :meth:`close`.
+
+        >>> from shortly.compat import kaa
+        >>> kaa.Socket().connected
+        False
+        """
         with self._lock:
             return self._sock is not None
 
@@ -76,8 +84,16 @@ class Socket:
     def connect(self, addr: object, timeout: float | None = None) -> InProgress:
         """Connect to ``addr`` (``"host:port"`` or ``(host, port)``); finishes with None.
 
+        A connection that fails throws its ``OSError`` into the InProgress.
+
         Raises:
             ValueError: if ``addr`` is in neither form.
+
+        >>> from shortly.compat import kaa
+        >>> kaa.Socket().connect("no port")
+        Traceback (most recent call last):
+        ...
+        ValueError: addr must be 'host:port' or (host, port), not 'no port'
         """
         host, port = _address(addr)
 
@@ -97,15 +113,43 @@ class Socket:
         return sock
 
     def write(self, data: bytes) -> InProgress:
-        """Send all of ``data``; finishes with None once it is sent."""
+        """Send all of ``data``; finishes with None once it is sent.
+
+        A failure (``OSError``, "not connected" included) is thrown into the InProgress.
+
+        Raises:
+            Nothing at the call: errors reach the InProgress.
+
+        >>> from shortly.compat import kaa
+        >>> kaa.Socket().write(b"x").wait(timeout=5)
+        Traceback (most recent call last):
+        ...
+        OSError: the socket is not connected
+        """
         return self._in_background(lambda: self._connected().sendall(data))
 
     def read(self) -> InProgress:
-        """Receive what arrives next; finishes with those bytes (``b""`` at the end)."""
+        """Receive what arrives next; finishes with those bytes (``b""`` at the end).
+
+        A failure (``OSError``, "not connected" included) is thrown into the InProgress.
+
+        Raises:
+            Nothing at the call: errors reach the InProgress.
+
+        >>> from shortly.compat import kaa
+        >>> kaa.Socket().read().wait(timeout=5)
+        Traceback (most recent call last):
+        ...
+        OSError: the socket is not connected
+        """
         return self._in_background(lambda: self._connected().recv(self._chunk_size))
 
     def close(self) -> None:
-        """Close the connection (nothing happens if it is not open)."""
+        """Close the connection (nothing happens if it is not open).
+
+        >>> from shortly.compat import kaa
+        >>> kaa.Socket().close()
+        """
         with self._lock:
             sock, self._sock = self._sock, None
         if sock is not None:
