@@ -192,7 +192,7 @@ class TestAdoption:
         f.set_result(1)
         assert isinstance(links[0].exception(), TypeError)
 
-    def test_returned_coroutine_outside_a_loop_fails_pointing_to_spawn(self) -> None:
+    def test_returned_coroutine_outside_a_loop_runs_as_spawned_code(self) -> None:
         async def work() -> int:
             return 1
 
@@ -203,10 +203,8 @@ class TestAdoption:
             return coroutines[0]
 
         g = shortly.Future.resolved(1).then(handler)
-        error = g.exception()
-        coroutines[0].close()
-        assert isinstance(error, TypeError)
-        assert "spawn" in str(error)
+        assert g.result() == 1
+        assert coroutines[0].cr_frame is None  # ran to its end: nothing left unawaited
 
     def test_cancelling_the_link_cancels_the_adopted_future(self) -> None:
         f, inner = pending(), pending()
@@ -765,3 +763,92 @@ def test_longer_adoption_cycles_reject_with_type_error_now_or_later() -> None:
         "v",
         "v",
     ]
+
+
+# -- async def handlers without a loop: run as spawned code, never a coroutine result -----------
+
+
+async def _double_later(x: int) -> int:
+    await shortly.sleep(0.001)
+    return x * 2
+
+
+@contextmanager
+def no_unawaited_coroutines() -> Iterator[None]:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # "coroutine ... was never awaited"
+        yield
+        gc.collect()
+
+
+def test_an_async_handler_without_a_loop_runs_as_spawned_code() -> None:
+    with no_unawaited_coroutines():
+        assert shortly.Future.resolved(2).then(_double_later).result(timeout=5) == 4
+        parent: shortly.Future[int] = shortly.Future()
+        child = parent.then(_double_later)
+        threading.Thread(target=parent.set_result, args=(5,)).start()
+        assert child.result(timeout=5) == 10
+        recovered = shortly.Future.failed(KeyError("k")).catch(lambda e: _double_later(1))
+        assert recovered.result(timeout=5) == 2
+
+
+def test_an_async_handler_sees_the_context_of_then() -> None:
+    async def read() -> str:
+        await shortly.sleep(0.001)
+        return request_id.get()
+
+    parent: shortly.Future[int] = shortly.Future()
+    token = request_id.set("r-7")
+    try:
+        child = parent.then(lambda _: read())
+    finally:
+        request_id.reset(token)
+    threading.Thread(target=parent.set_result, args=(1,)).start()
+    assert child.result(timeout=5) == "r-7"
+
+
+def test_an_async_handler_on_an_executor_runs_too() -> None:
+    with no_unawaited_coroutines(), concurrent.futures.ThreadPoolExecutor(1) as pool:
+        child = shortly.Future.resolved(3).then(_double_later, executor=pool)
+        assert child.result(timeout=5) == 6
+
+
+def test_an_async_finally_runs_before_the_outcome_passes() -> None:
+    ran = []
+
+    async def cleanup() -> None:
+        await shortly.sleep(0.001)
+        ran.append("cleaned")
+
+    with no_unawaited_coroutines():
+        assert shortly.Future.resolved("v").finally_(cleanup).result(timeout=5) == "v"
+    assert ran == ["cleaned"]
+
+
+def test_an_async_handler_inside_a_running_loop_is_a_task_of_that_loop() -> None:
+    async def main() -> tuple[int, bool]:
+        loop = asyncio.get_running_loop()
+
+        async def on_loop(x: int) -> int:
+            await asyncio.sleep(0)
+            return x + (asyncio.get_running_loop() is loop)
+
+        return await shortly.Future.resolved(1).then(on_loop), True
+
+    assert asyncio.run(main()) == (2, True)
+
+
+def test_a_cancelled_finally_link_runs_fn_only_if_its_cancel_reaches_the_parent() -> None:
+    ran: list[str] = []
+    shared: shortly.Future[int] = shortly.Future()
+    other = shared.then(lambda v: v)  # somebody else wants it
+    assert shared.finally_(lambda: ran.append("shared")).cancel()
+    shared.set_result(1)
+    assert other.result() == 1
+    assert ran == []  # the link left the parent, which carried on
+    alone: shortly.Future[int] = shortly.Future()
+    assert alone.finally_(lambda: ran.append("alone")).cancel()
+    assert alone.cancelled()
+    assert ran == ["alone"]

@@ -42,6 +42,8 @@ Failures and cancellation:
 from __future__ import annotations
 
 import contextvars
+import inspect
+import sys
 from collections.abc import Callable
 from concurrent.futures import _base
 from functools import partial
@@ -52,6 +54,7 @@ from ._adapt import cache as _adapters
 from ._cancel import Dependant, Sweepable, depend, detach
 from ._future import Future
 from ._outcome import Raised, capture
+from ._spawn import spawn
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -265,6 +268,30 @@ def resolve(target: Future[Any], value: Any) -> None:
         value = source._result
 
 
+def _started(value: Any, ctx: contextvars.Context) -> Any:
+    """A handler's return value, with a coroutine started the way coroutines run.
+
+    On a thread running an asyncio loop, the coroutine is left to :func:`resolve`, which
+    makes it a task of that loop; anywhere else :func:`~shortly.spawn` drives it, in the
+    handler's context. Either way it runs: no coroutine object becomes a result, and
+    none is left unawaited.
+    """
+    if not inspect.iscoroutine(value):
+        return value
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None and asyncio._get_running_loop() is not None:
+        return value
+    return ctx.run(spawn, value)
+
+
+def _ran(target: Future[Any], ctx: contextvars.Context, source: Future[Any]) -> None:
+    """Settle ``target`` from a handler run on an executor: ``source`` is its outcome."""
+    if source._state == _FINISHED and source._exception is None:
+        resolve(target, _started(source._result, ctx))
+    else:
+        follow(target, source)
+
+
 def _adopted(target: Future[Any], source: Future[Any]) -> None:
     if source._state == _FINISHED and source._exception is None:
         resolve(target, source._result)
@@ -333,11 +360,11 @@ class _Link(Sweepable):
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise error
         elif runner is not None:
-            depend(value, child, partial(_adopted, child))
+            depend(value, child, partial(_ran, child, self.ctx))
         elif _adapters.get(type(value), _UNKNOWN) is None:
             child.try_set_result(value)  # the common case, without a call to resolve()
         else:
-            resolve(child, value)
+            resolve(child, _started(value, self.ctx))
 
 
 def _finally(
@@ -346,7 +373,7 @@ def _finally(
     """The done-callback of a ``finally_`` link: runs even for a cancelled parent."""
     value = capture(ctx.run, fn)
     if value is not None and type(value) is not Raised and adapter_for(type(value)) is not None:
-        value = capture(future_of, value)
+        value = capture(future_of, _started(value, ctx))
         if type(value) is not Raised:
             depend(value, child, partial(_cleaned_up, child, parent))
             return
