@@ -281,12 +281,12 @@ class Future(PromiseMethods[T], _base.Future[T]):
         lock too (taken first: see ``_waiting``), so that a stdlib waiter sees either
         "pending, notified later" or "done, never notified", never both.
         """
+        # The list turns stdlib under the stripe lock, so reading it there is authoritative.
         lock = self._lock
+        lock.acquire()
         if type(self._wait_list) is not StdlibWaiters:
-            lock.acquire()
-            if type(self._wait_list) is not StdlibWaiters:
-                return False
-            lock.release()  # it turned stdlib meanwhile; the shared lock must come first
+            return False
+        lock.release()  # the shared lock must come first
         STDLIB_LOCK.acquire()
         lock.acquire()
         return True
@@ -298,17 +298,15 @@ class Future(PromiseMethods[T], _base.Future[T]):
 
     def _settle(self, result: Any, error: BaseException | None) -> bool:
         """Finish with ``result`` or fail with ``error``; False if already done."""
-        # _lock_state inlined for the common case: this is the hot path, where a method
-        # call or a ``with`` costs measurably.
+        # _lock_state inlined: this is the hot path, where a method call or a ``with``
+        # costs measurably.
         lock = self._lock
-        if type(self._wait_list) is StdlibWaiters:
-            stdlib = self._lock_state()
-        else:
+        lock.acquire()
+        stdlib = type(self._wait_list) is StdlibWaiters
+        if stdlib:
+            lock.release()  # the shared lock must come first
+            STDLIB_LOCK.acquire()
             lock.acquire()
-            stdlib = type(self._wait_list) is StdlibWaiters
-            if stdlib:
-                lock.release()
-                stdlib = self._lock_state()
         try:
             if self._state in _DONE:
                 return False
