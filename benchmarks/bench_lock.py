@@ -90,41 +90,20 @@ def _local(bench: Report) -> None:
 
 @contextmanager
 def _redis_server() -> Iterator[str | None]:
-    """A throwaway redis-server on a free loopback port: its URL, or None if absent."""
-    executable = shutil.which("redis-server")
-    if executable is None:
+    """A throwaway redis-server (the test suite's launcher): its URL, or None if absent."""
+    if shutil.which("redis-server") is None:
         yield None
         return
-    import socket
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.redis_server import RedisServer
 
-    import redis
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     with tempfile.TemporaryDirectory() as directory:
-        args = ["--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
-        process = subprocess.Popen(
-            [executable, *args, "--dir", directory],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server = RedisServer(shutil.which("redis-server") or "", directory)
+        server.start()
         try:
-            client = redis.Redis(port=port)
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    client.ping()
-                    break
-                except redis.ConnectionError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise
-                    time.sleep(0.01)
-            client.close()
-            yield f"redis://127.0.0.1:{port}/0"
+            yield server.url
         finally:
-            process.kill()
-            process.wait()
+            server.stop()
 
 
 def _redis_uncontended(bench: Report, url: str) -> None:
@@ -134,11 +113,17 @@ def _redis_uncontended(bench: Report, url: str) -> None:
 
     n = N_REDIS // 10 if bench.quick else N_REDIS
     client = redis.Redis.from_url(url)
-    lock = shortly.Lock("bench-redis", lease=60, backend=RedisBackend(client))
+    backend = RedisBackend(client)
+    watched = shortly.Lock("bench-redis", backend=backend)
+    fixed = shortly.Lock("bench-redis-fixed", lease=60, backend=backend)
     theirs = client.lock("bench-redis-py", timeout=60)
 
-    def shortly_with() -> None:
-        with lock:
+    def shortly_watched() -> None:
+        with watched:
+            pass
+
+    def shortly_fixed() -> None:
+        with fixed:
             pass
 
     def redis_py_with() -> None:
@@ -148,12 +133,15 @@ def _redis_uncontended(bench: Report, url: str) -> None:
     bench.compare(
         "uncontended acquire + release on Redis (loopback)",
         {
-            "shortly RedisBackend (with)": _loop_of(shortly_with, n),
-            "redis-py Lock (with)": _loop_of(redis_py_with, n),
+            "shortly RedisBackend, watchdog lease (with)": _loop_of(shortly_watched, n),
+            "shortly RedisBackend, lease=60 (with)": _loop_of(shortly_fixed, n),
+            "redis-py Lock, timeout=60 (with)": _loop_of(redis_py_with, n),
         },
         per=n,
-        baseline="redis-py Lock (with)",
+        baseline="redis-py Lock, timeout=60 (with)",
+        target="shortly <= 1.3x redis-py",
     )
+    backend.close()
     client.close()
 
 
@@ -239,6 +227,75 @@ def _redis_handoff(bench: Report, url: str) -> None:
         print("   " + "\n   ".join(notes))
 
 
+CONTENDERS = 8
+BUSY = 0.0002  # each holder's work: well under a millisecond
+
+
+def _contender(url: str, mode: str, run: str, start: float, seconds: float) -> None:
+    """Acquire, work briefly, release, again at once; print every wait."""
+    from shortly.contrib.redis import RedisBackend
+
+    backend = RedisBackend(url, fair=mode == "fair")
+    lock = shortly.Lock(f"contend-{run}", backend=backend)
+    waits = []
+    threading.Event().wait(max(0.0, start - time.time()))  # all start together
+    end = time.perf_counter() + seconds
+    while (asked := time.perf_counter()) < end:
+        lease = lock.acquire()
+        assert lease is not None
+        waits.append(time.perf_counter() - asked)
+        while time.perf_counter() - asked < BUSY + waits[-1]:
+            pass
+        lease.release()
+    backend.close()
+    print(json.dumps(waits))
+
+
+def _fairness(bench: Report, url: str) -> None:
+    seconds = 1.0 if bench.quick else 4.0
+    waits: dict[str, list[float]] = {}
+    spread: dict[str, list[int]] = {}
+    for mode in ("default", "fair"):
+        start = time.time() + 2.0  # time for the interpreters to start
+        players = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    "contend",
+                    url,
+                    mode,
+                    uuid.uuid4().hex,
+                    str(start),
+                    str(seconds),
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(CONTENDERS)
+        ]
+        per_process = [json.loads(p.communicate(timeout=120)[0]) for p in players]
+        waits[mode] = sorted(w for each in per_process for w in each)
+        spread[mode] = sorted(len(each) for each in per_process)
+    values = {}
+    for mode, measured in waits.items():
+        values[f"{mode}: p50"] = statistics.median(measured) * 1e3
+        values[f"{mode}: p99"] = measured[int(len(measured) * 0.99)] * 1e3
+        values[f"{mode}: max"] = measured[-1] * 1e3
+    scenario = bench.record(
+        f"wait for a Redis lock, {CONTENDERS} processes contending, hold {BUSY * 1e3:.1f} ms",
+        values,
+        unit="ms",
+    )
+    for mode, counts in spread.items():
+        scenario.notes.append(
+            f"{mode}: acquisitions per process min {counts[0]}, max {counts[-1]} "
+            f"(total {sum(counts)} in {seconds:.0f} s)"
+        )
+    if bench.echo:
+        print("   " + "\n   ".join(scenario.notes))
+
+
 def run(bench: Report) -> None:
     _local(bench)
     with _redis_server() as url:
@@ -247,10 +304,13 @@ def run(bench: Report) -> None:
             return
         _redis_uncontended(bench, url)
         _redis_handoff(bench, url)
+        _fairness(bench, url)
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["player"]:
     _player(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
+elif __name__ == "__main__" and sys.argv[1:2] == ["contend"]:
+    _contender(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), float(sys.argv[6]))
 elif __name__ == "__main__":
     from shortly.bench import main
 

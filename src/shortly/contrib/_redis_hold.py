@@ -1,4 +1,4 @@
-"""What a Redis lease holds: its key's value and epoch, and how it is kept.
+"""What a Redis lease holds: its key's value, and how it is kept.
 
 Also the small conversions the backend's modules share.
 """
@@ -26,25 +26,30 @@ def check_positive(value: object, name: str) -> float:
 
 
 class Hold:
-    """What a lease needs in Redis: the key's value, its epoch, whether it is renewed."""
+    """What a lease needs in Redis: the key's value, whether it is renewed."""
 
-    __slots__ = ("confirmed", "epoch", "nonce", "seconds", "value", "watchdog")
+    __slots__ = ("confirmed", "nonce", "seconds", "value", "watchdog")
 
-    def __init__(
-        self, token: int, nonce: str, epoch: str, seconds: float | None, started: float
-    ) -> None:
+    def __init__(self, token: int, nonce: str, seconds: float | None, started: float) -> None:
         self.value = f"{token}:{nonce}"
         self.nonce = nonce
-        self.epoch = epoch
         self.seconds = seconds  # the fixed lease; None: renewed by the watchdog
         self.watchdog = seconds is None
         self.confirmed = started  # when Redis last confirmed the hold (for the watchdog)
 
 
-def refusal(lease: Lease, epoch: str) -> str:
-    """Why Redis refused to release or extend ``lease``, whose hold was made in ``epoch``."""
-    hold: Hold = lease._data
-    if epoch != hold.epoch:
+def lost(lease: Lease, epoch: bytes | str) -> bool:
+    """Whether Redis lost its counter (and so every hold) since ``lease`` was granted.
+
+    ``epoch`` is the first token minted since the counter was last created; a lease
+    older than it was granted before Redis lost its data.
+    """
+    return not epoch or int(epoch) > lease.token
+
+
+def refusal(lease: Lease, epoch: bytes | str) -> str:
+    """Why Redis refused to release or extend ``lease`` (``epoch``: as for :func:`lost`)."""
+    if lost(lease, epoch):
         return (
             f"Redis lost {lease!r} while it was held: the server restarted without "
             "persistence, failed over or was flushed. The lock may have a new holder, "

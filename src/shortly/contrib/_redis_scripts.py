@@ -41,32 +41,33 @@ redis.call('SET', KEYS[2], text)
 # KEYS[1]: lock, KEYS[4]: tombstone of this nonce; ARGV[1]: nonce, ARGV[2]: lease in ms.
 # An abandoned attempt (tombstone) never acquires; an attempt that already holds the
 # lock (its reply was lost) gets its own hold back, with the lease renewed.
+# The replies are single integers, the cheapest to send and parse: the token if
+# acquired, else -2 minus the ms left on the holder's lease (-1: unknown, so -1).
 _OWN = """
 if redis.call('EXISTS', KEYS[4]) == 1 then
-  return {0, -1}
+  return -1
 end
 local held = redis.call('GET', KEYS[1])
 if held then
   local at = string.find(held, ':', 1, true)
   if string.sub(held, at + 1) == ARGV[1] then
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    return {1, string.sub(held, 1, at - 1), redis.call('GET', KEYS[3]) or ''}
+    return tonumber(string.sub(held, 1, at - 1))
   end
 end
 """
 
 _GRANT = """
 redis.call('SET', KEYS[1], text .. ':' .. ARGV[1], 'PX', ARGV[2])
-return {1, text, redis.call('GET', KEYS[3]) or ''}
+return token
 """
 
 # KEYS: lock, fence, epoch, tombstone. ARGV: nonce, lease ms, floor.
-# Returns {1, token, epoch}, or {0, ms left on the holder's lease (-1: unknown)}.
 ACQUIRE = (
     _OWN
     + """
 if held then
-  return {0, redis.call('PTTL', KEYS[1])}
+  return -2 - redis.call('PTTL', KEYS[1])
 end
 """
     + _MINT
@@ -101,9 +102,9 @@ if held or (head and head ~= ARGV[1]) then
     redis.call('PEXPIRE', KEYS[6], 2 * tonumber(ARGV[5]))
   end
   if held then
-    return {0, redis.call('PTTL', KEYS[1])}
+    return -2 - redis.call('PTTL', KEYS[1])
   end
-  return {0, -1}
+  return -1
 end
 if head then
   redis.call('LPOP', KEYS[5])
@@ -114,23 +115,25 @@ end
     + _GRANT
 )
 
-# KEYS: lock, epoch. ARGV: value, channel, name. Returns {1} or {0, epoch}.
+# KEYS: lock, epoch. ARGV: value, channel, name. Returns the integer 1, or else the
+# epoch as a string ('' if none): a holder whose token is older than the epoch held
+# the lock before Redis lost its counter, so Redis lost the hold too.
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
   redis.call('PUBLISH', ARGV[2], ARGV[3])
-  return {1}
+  return 1
 end
-return {0, redis.call('GET', KEYS[2]) or ''}
+return redis.call('GET', KEYS[2]) or ''
 """
 
-# KEYS: lock, epoch. ARGV: value, lease ms. Returns {1} or {0, epoch}.
+# KEYS: lock, epoch. ARGV: value, lease ms. Returns 1, or else the epoch as RELEASE does.
 EXTEND = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return {1}
+  return 1
 end
-return {0, redis.call('GET', KEYS[2]) or ''}
+return redis.call('GET', KEYS[2]) or ''
 """
 
 # KEYS: lock, tombstone, queue, places. ARGV: nonce, tombstone ms, channel, name.

@@ -39,18 +39,24 @@ need a running server are skipped when the documentation is tested):
 from __future__ import annotations
 
 import contextlib
+import itertools
 import secrets
 import threading
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-import redis
+from . import missing_extra
+
+try:
+    import redis
+except ImportError as _error:
+    raise missing_extra("redis", _error) from _error
 
 from .._checks import check_name
 from .._lock_backend import EXPIRED, HELD, RELEASED, Lease, LockError, LockStatistics
 from . import _redis_scripts as scripts
-from ._redis_hold import Hold, check_positive, milliseconds, refusal
+from ._redis_hold import Hold, check_positive, lost, milliseconds, refusal
 from ._redis_keeper import Keeper
 from ._redis_listener import Listener
 from ._redis_wire import Wire, text
@@ -139,6 +145,8 @@ class RedisBackend:
         self._lock = threading.Lock()
         self._held: dict[str, Lease] = {}
         self._floor = 0  # the largest token seen: no token below it is ever minted
+        self._nonce_prefix = secrets.token_hex(8)
+        self._nonces = itertools.count()
         self._waiting = Listener(self)
         self._keeper = Keeper(f"shortly-redis-keeper {prefix}")
 
@@ -172,12 +180,11 @@ class RedisBackend:
             keys += [f"{self._prefix}queue:{name}", f"{self._prefix}places:{name}"]
             args += [int(join), milliseconds(max(2.0, 4 * self._poll))]
         client = self._wire.quick if quick else self._wire.steady
-        reply = self._acquire(keys=keys, args=args, client=client)
-        if reply[0] == 0:
-            left = int(reply[1])
+        token = int(self._acquire(keys=keys, args=args, client=client))
+        if token < 0:
+            left = -2 - token  # ms left on the holder's lease, -1: unknown
             return None, self._poll if left < 0 else left / 1000
-        token = int(text(reply[1]))
-        hold = Hold(token, nonce, text(reply[2]), seconds, started)
+        hold = Hold(token, nonce, seconds, started)
         expires_at = None if seconds is None else started + seconds
         lease = Lease(self, name, token, expires_at, thread=thread, task=task, data=hold)
         with self._lock:
@@ -207,7 +214,7 @@ class RedisBackend:
         with self._lock:
             if lease._state != HELD or not hold.watchdog:
                 return None
-            if reply[0] == 1:
+            if reply == 1 and type(reply) is int:
                 hold.confirmed = started
                 lease._expires_at = None
                 return started + self._watchdog / 3
@@ -276,7 +283,7 @@ class RedisBackend:
         with self._waiting.lock:
             if name in self._waiting.queues:
                 return None  # no barging past this process's own waiters
-        nonce = secrets.token_hex(16)
+        nonce = f"{self._nonce_prefix}{next(self._nonces)}"  # unique, and cheap
         for again in (False, True):
             try:
                 granted, _ = self._take(name, lease, nonce, thread, task, join=False, quick=True)
@@ -354,10 +361,10 @@ class RedisBackend:
             if self._held.get(name) is lease:
                 del self._held[name]
             # A repeat that finds the key gone may follow a first try that released it.
-            if reply[0] == 1 or (again and text(reply[1]) == hold.epoch and lease.live()):
+            if type(reply) is int or (again and not lost(lease, reply) and lease.live()):
                 lease._state = RELEASED
                 return
-            why = refusal(lease, text(reply[1]))
+            why = refusal(lease, reply)
             if lease._state == HELD:
                 lease._state = EXPIRED
         raise LockError(why)
@@ -401,13 +408,13 @@ class RedisBackend:
         if reply is None:
             raise LockError(f"could not extend {lease!r}: Redis failed: {failure}") from failure
         with self._lock:
-            if reply[0] == 1:
+            if type(reply) is int:
                 hold.watchdog = False
                 hold.seconds = seconds
                 lease._expires_at = started + seconds
                 self._keeper.cancel(lease)
                 return
-            why = refusal(lease, text(reply[1]))
+            why = refusal(lease, reply)
         raise LockError(why)
 
     def holder(self, name: str) -> Lease | None:
