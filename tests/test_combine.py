@@ -618,3 +618,88 @@ def test_the_documented_types_check_under_mypy_strict() -> None:
         ["--strict", "--config-file", str(config), str(here / "typing_combine.py")]
     )
     assert status == 0, out + err
+
+
+# -- cancels that tell the truth: work that records whether it ran ---------------------------
+
+
+class Pool:
+    """One worker: ``busy`` is running (held until released), the others queue behind it."""
+
+    def __init__(self, adapt: bool) -> None:
+        self.executor = concurrent.futures.ThreadPoolExecutor(1)
+        self.adapt = adapt
+        self.ran: list[str] = []
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def work(self, name: str) -> str:
+        if name == "busy":
+            self.started.set()
+            self.release.wait(5)
+        self.ran.append(name)
+        return name
+
+    def submit(self, name: str) -> Future[str]:
+        if self.adapt:
+            return shortly.future_of(self.executor.submit(self.work, name))
+        return shortly.submit(self.work, name, executor=self.executor)
+
+    def finish(self, inputs: dict[str, Future[str]]) -> None:
+        """Let the work run out, then check each input's cancel against what ran."""
+        self.release.set()
+        self.executor.shutdown(wait=True)
+        for name, f in inputs.items():
+            assert f.cancelled() == (name not in self.ran), (name, self.ran)
+        assert "busy" in self.ran
+        assert not inputs["busy"].cancelled()
+
+
+def started(pool: Pool) -> dict[str, Future[str]]:
+    inputs = {"busy": pool.submit("busy")}
+    assert pool.started.wait(5)
+    inputs["queued"] = pool.submit("queued")
+    return inputs
+
+
+USES = {
+    "race, cancel_losers": lambda fs: race([*fs, Future.resolved("now")]),
+    "any_of, cancel_losers": lambda fs: any_of([*fs, Future.resolved("now")]),
+    "all_of, cancel_on_error": lambda fs: all_of([*fs, Future.failed(KeyError("k"))]),
+    "gather, cancel_on_error": lambda fs: gather({"fs": fs, "bad": Future.failed(KeyError("k"))}),
+    "all_of cancelled (upward)": lambda fs: all_of(fs),
+    "race cancelled (upward)": lambda fs: race(fs),
+    "settled cancelled (upward)": lambda fs: settled(fs),
+}
+
+
+@pytest.mark.parametrize("adapt", [False, True], ids=["submit", "future_of"])
+@pytest.mark.parametrize("use", list(USES))
+def test_combinators_cancel_only_work_that_had_not_started(use: str, adapt: bool) -> None:
+    pool = Pool(adapt)
+    try:
+        inputs = started(pool)
+        combined = USES[use](list(inputs.values()))
+        if "upward" in use:
+            assert combined.cancel()
+        else:
+            assert combined.wait(5)
+            if combined.exception() is None:
+                assert combined.result() == "now"
+        assert inputs["queued"].cancelled()
+        assert not inputs["busy"].cancelled()
+        assert not inputs["busy"].cancel()  # running: it says so, and stays running
+    finally:
+        pool.finish(inputs)
+
+
+def test_a_cancelled_link_cancels_queued_work_but_not_running_work() -> None:
+    pool = Pool(adapt=False)
+    try:
+        inputs = started(pool)
+        assert inputs["busy"].then(len).cancel()  # the link itself is cancelled
+        assert inputs["queued"].then(len).cancel()
+        assert inputs["queued"].cancelled()
+        assert not inputs["busy"].cancelled()
+    finally:
+        pool.finish(inputs)
