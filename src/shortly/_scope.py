@@ -323,6 +323,24 @@ class Scope:
             self._all_done.wait_for(self._shut)
         return self._finish(error)
 
+    def _attach(self, parent: Scope | None) -> None:
+        """Open without a block, under ``parent``: for work that owns a private scope."""
+        with _tree:
+            self._used = self._entered = True
+            self._parent = parent
+            if parent is not None:
+                parent._nested.add(self)
+
+    def _make_current(self) -> None:
+        """Make this the current scope of the running context (run it in a copy)."""
+        _var.set(self)
+
+    def _detach(self) -> None:
+        with _tree:
+            self._entered = False
+            if self._parent is not None:
+                self._parent._nested.discard(self)
+
     def _shut(self) -> bool:
         """Close the scope to new work if it has no child left; tell if it did."""
         with _tree:

@@ -1,0 +1,259 @@
+"""shortly.map: bounded, lazy, cancelling; threads, asyncio and trio."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import trio
+
+import shortly
+
+pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(20)]
+
+
+class Gauge:
+    """Counts calls running at once, and the most ever seen."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = 0
+        self.peak = 0
+        self.calls = 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.calls += 1
+            self.peak = max(self.peak, self.now)
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.now -= 1
+
+
+class TestThreads:
+    def test_results_in_order(self) -> None:
+        assert list(shortly.map(lambda x: x * x, range(50), limit=3)) == [x * x for x in range(50)]
+
+    def test_unordered_yields_each_result_once(self) -> None:
+        out = list(shortly.map(lambda x: x, range(200), limit=5, ordered=False))
+        assert sorted(out) == list(range(200))
+
+    def test_never_more_than_limit_in_flight(self) -> None:
+        gauge = Gauge()
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=16)
+
+        def work(x: int) -> int:
+            with gauge:
+                shortly.sleep(0.001).result(timeout=5)
+            return x
+
+        assert list(shortly.map(work, range(100), limit=4, executor=pool)) == list(range(100))
+        pool.shutdown()
+        assert gauge.calls == 100
+        assert 1 <= gauge.peak <= 4
+
+    def test_input_is_read_lazily(self) -> None:
+        taken: list[int] = []
+
+        def endless() -> Iterator[int]:
+            for n in itertools.count():
+                taken.append(n)
+                yield n
+
+        with shortly.map(lambda x: x + 1, endless(), limit=4) as results:
+            first = [next(results) for _ in range(3)]
+        assert first == [1, 2, 3]
+        assert len(taken) <= 3 + 2 * 4  # read, in flight, and buffered behind a slow one
+
+    def test_first_failure_cancels_in_flight_and_is_raised(self) -> None:
+        started = threading.Barrier(3, timeout=5)
+        stopped: list[int] = []
+
+        def work(x: int) -> int:
+            if x == 0:
+                started.wait()
+                raise ValueError("item 0")
+            started.wait()
+            try:
+                shortly.sleep(60).result()
+            except shortly.CancelledError:
+                stopped.append(x)
+                raise
+            return x
+
+        before = time.monotonic()
+        with pytest.raises(ValueError, match="item 0"):
+            list(shortly.map(work, range(1000), limit=3))
+        assert time.monotonic() - before < 5
+        deadline = time.monotonic() + 5
+        while len(stopped) < 2 and time.monotonic() < deadline:
+            time.sleep(0.001)  # polling a condition: the cancelled calls unwinding
+        assert sorted(stopped) == [1, 2]
+
+    def test_close_cancels_running_calls_mid_way(self) -> None:
+        running = threading.Event()
+        outcome: list[str] = []
+
+        def work(x: int) -> int:
+            if x == 0:
+                return 0
+            running.set()
+            try:
+                shortly.sleep(60).result()
+            except shortly.CancelledError:
+                outcome.append("cancelled")
+                raise
+            return x
+
+        results = shortly.map(work, range(10), limit=2)
+        assert next(results) == 0
+        assert running.wait(5)
+        results.close()
+        assert next(results, "done") == "done"
+        deadline = time.monotonic() + 5
+        while not outcome and time.monotonic() < deadline:
+            time.sleep(0.001)  # polling a condition
+        assert outcome == ["cancelled"]
+
+    def test_other_executors(self) -> None:
+        queue = shortly.SerialExecutor()
+        assert list(shortly.map(str, range(5), executor=queue)) == ["0", "1", "2", "3", "4"]
+        queue.shutdown()
+
+    def test_inside_a_cancelled_scope_nothing_runs_on(self) -> None:
+        with shortly.scope() as s:
+            results = shortly.map(lambda x: shortly.sleep(60).result(), range(4), limit=2)
+            s.cancel()
+            with pytest.raises(shortly.CancelledError):
+                next(results)
+
+    def test_stress_many_maps_at_once(self) -> None:
+        totals: list[int] = []
+
+        def one(k: int) -> None:
+            totals.append(sum(shortly.map(lambda x: x, range(k * 50), limit=3)))
+
+        threads = [threading.Thread(target=one, args=(k,)) for k in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert sorted(totals) == sorted(sum(range(k * 50)) for k in range(12))
+
+    @pytest.mark.parametrize(
+        ("kwargs", "error"),
+        [
+            ({"limit": 0}, ValueError),
+            ({"limit": 1.5}, TypeError),
+            ({"limit": True}, TypeError),
+            ({"ordered": 1}, TypeError),
+            ({"executor": object()}, TypeError),
+        ],
+    )
+    def test_arguments_are_checked(self, kwargs: dict[str, Any], error: type) -> None:
+        with pytest.raises(error, match=next(iter(kwargs))):
+            shortly.map(str, [], **kwargs)
+
+    def test_fn_and_iterable_are_checked(self) -> None:
+        with pytest.raises(TypeError, match="fn"):
+            shortly.map(3, [])  # type: ignore[call-overload]
+        with pytest.raises(TypeError, match="iterable"):
+            shortly.map(str, 3)  # type: ignore[call-overload]
+
+
+class TestAsyncio:
+    def test_coroutine_function_runs_as_tasks(self) -> None:
+        gauge = Gauge()
+
+        async def work(x: int) -> int:
+            with gauge:
+                await asyncio.sleep(0.001)
+            return x * 2
+
+        async def main() -> list[int]:
+            return [x async for x in shortly.map(work, range(30), limit=4)]
+
+        assert asyncio.run(main()) == [x * 2 for x in range(30)]
+        assert gauge.peak <= 4
+
+    def test_thread_function_under_async_for(self) -> None:
+        async def main() -> list[int]:
+            return [x async for x in shortly.map(abs, range(-5, 0), ordered=False)]
+
+        assert sorted(asyncio.run(main())) == [1, 2, 3, 4, 5]
+
+    def test_failure_cancels_tasks(self) -> None:
+        cancelled: list[int] = []
+
+        async def work(x: int) -> int:
+            if x == 0:
+                await asyncio.sleep(0.01)
+                raise KeyError("zero")
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                cancelled.append(x)
+                raise
+            return x
+
+        async def main() -> None:
+            with pytest.raises(KeyError):
+                async for _ in shortly.map(work, range(100), limit=3):
+                    pass
+            # Before asyncio.run cancels what is left: the map did it.
+            await asyncio.wait_for(all_cancelled(), 5)
+
+        async def all_cancelled() -> None:
+            while len(cancelled) < 2:
+                await asyncio.sleep(0.001)
+
+        asyncio.run(main())
+        assert sorted(cancelled) == [1, 2]
+
+
+class TestTrio:
+    def test_coroutine_function_runs_as_tasks(self) -> None:
+        async def work(x: int) -> int:
+            await trio.sleep(0.001)
+            return x + 1
+
+        async def main() -> list[int]:
+            async with shortly.map(work, range(20), limit=3, ordered=False) as results:
+                return [x async for x in results]
+
+        assert sorted(trio.run(main)) == list(range(1, 21))
+
+    def test_early_stop_cancels_tasks(self) -> None:
+        cancelled: list[int] = []
+
+        async def work(x: int) -> int:
+            if x == 0:
+                return 0
+            try:
+                await trio.sleep(60)
+            except trio.Cancelled:
+                cancelled.append(x)
+                raise
+            return x
+
+        async def main() -> int:
+            first = -1
+            async with shortly.map(work, range(100), limit=3) as results:
+                async for first in results:
+                    break
+            # Before trio.run cancels what is left: the map did it.
+            with trio.fail_after(5):
+                while len(cancelled) < 3:
+                    await trio.sleep(0.001)
+            return first
+
+        assert trio.run(main) == 0
+        assert sorted(cancelled) == [1, 2, 3]  # 0 was read, so 3 had started
