@@ -24,6 +24,7 @@ from ._gather import gather
 from ._lock import Lock
 from ._lock_backend import Lease, LockBackend, LockError, LockStatistics, LockTimeout
 from ._lock_local import LocalBackend
+from ._map import MapIterator, map
 from ._outcome import Err, Ok, Outcome
 from ._report import Unhandled, flush_reports, get_debug, set_debug, set_unhandled_handler
 from ._scope import Scope, cancelled, checkpoint, scope
@@ -78,9 +79,11 @@ __all__ = [
     "LockStatistics",
     "LockTimeout",
     # -- scopes, map, progress, traced chains (issue 16)
+    "MapIterator",
     "Scope",
     "cancelled",
     "checkpoint",
+    "map",
     "scope",
 ]
 
