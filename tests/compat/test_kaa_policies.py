@@ -246,3 +246,10 @@ def test_status_set_update_percentage_and_eta() -> None:
     assert status.percentage == 100.0 and status.speed is None
     assert status.eta == 0  # pos == max: nothing left
     assert status.get_progressbar(10).startswith("|=======>")
+
+
+def test_progress_must_be_a_bool_or_a_status_class() -> None:
+    with pytest.raises(TypeError, match="progress"):
+        kaa.coroutine(progress="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="progress"):
+        kaa.threaded(progress=dict)  # type: ignore[arg-type]

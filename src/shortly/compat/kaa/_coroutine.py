@@ -22,7 +22,7 @@ from ._exceptions import InProgressAborted
 from ._inprogress import InProgress, _wrap
 from ._policy import POLICIES, POLICY_PASS_LAST, POLICY_SINGLETON, POLICY_SYNCHRONIZED, calls_of
 from ._signal import inprogress
-from ._status import InProgressStatus
+from ._status import InProgressStatus, status_class_of
 
 __all__ = ["CoroutineInProgress", "NotFinished", "coroutine", "delay"]
 
@@ -200,8 +200,9 @@ def coroutine(
     argument, also the InProgress's ``progress``.
 
     Raises:
-        TypeError: if ``interval`` is not a number, or (when called) the decorated
-            function does not return a generator.
+        TypeError: if ``interval`` is not a number, ``progress`` is neither a bool nor
+            a status class, or (when called) the decorated function does not return a
+            generator.
         ValueError: if ``interval`` is negative or not finite, or ``policy`` unknown.
 
     >>> from shortly.compat import kaa
@@ -229,7 +230,7 @@ def coroutine(
     seconds = check_delay(interval, "interval")
     if policy is not None and policy not in POLICIES:
         raise ValueError(f"policy must be None or a kaa.POLICY_* constant, not {policy!r}")
-    status_class = InProgressStatus if progress is True else progress or None
+    status_class = status_class_of(progress)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., InProgress]:
         @functools.wraps(func)

@@ -126,3 +126,22 @@ class InProgressStatus(Signal):
         """
         done = int((self.pos / float(self.max)) * (width - 3)) if self.max else 0
         return "|" + ("=" * done + ">").ljust(width - 2) + "|"
+
+
+def status_class_of(progress: object) -> type[InProgressStatus] | None:
+    """The status class a ``progress=`` argument asks for (True: :class:`InProgressStatus`).
+
+    Raises:
+        TypeError: if ``progress`` is neither a bool nor an InProgressStatus subclass.
+
+    >>> from shortly.compat.kaa._status import status_class_of
+    >>> status_class_of(True).__name__, status_class_of(False)
+    ('InProgressStatus', None)
+    """
+    if isinstance(progress, bool):
+        return InProgressStatus if progress else None
+    if isinstance(progress, type) and issubclass(progress, InProgressStatus):
+        return progress
+    raise TypeError(
+        f"progress must be a bool or an InProgressStatus subclass, not {type(progress).__name__}"
+    )

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..._workers import SerialExecutor
 from ._inprogress import InProgress
-from ._status import InProgressStatus
+from ._status import InProgressStatus, status_class_of
 from .main import _loop, is_mainthread
 
 __all__ = ["MAINTHREAD", "threaded"]
@@ -79,7 +79,8 @@ def threaded(
             keyword) makes the call block and return the result.
 
     Raises:
-        TypeError: if ``pool`` is none of those, or an unknown option is given.
+        TypeError: if ``pool`` is none of those, ``progress`` is neither a bool nor a
+            status class, or an unknown option is given.
 
     >>> from shortly.compat import kaa
     >>> @kaa.threaded()
@@ -94,7 +95,7 @@ def threaded(
     if unknown:
         raise TypeError(f"threaded() got unexpected keyword arguments {sorted(unknown)}")
     blocking = options.get("async", True) is False
-    status_class = InProgressStatus if progress is True else progress or None
+    status_class = status_class_of(progress)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
