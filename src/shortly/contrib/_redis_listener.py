@@ -94,6 +94,8 @@ class Listener:
         task: object | None,
     ) -> None:
         record = _Waiter(future, lease, thread, task)
+        if self._backend._fair and self._place(name, record):
+            return
         with self.lock:
             if future.done():
                 return
@@ -124,6 +126,31 @@ class Listener:
             # Redis. If the wake-up is lost, the poll still finds the waiter.
             self._wakeup.set()
             self._backend._wake(name)
+
+    def _place(self, name: str, waiter: _Waiter) -> bool:
+        """Take a fair waiter's place in the queue now, in the order acquire() was called.
+
+        Left to the listener thread, the place would be taken a thread start or a
+        wake-up later, after waiters that came later. True if the lock was granted.
+        """
+        with self.lock:
+            if name in self.queues:
+                return False  # a local waiter is ahead: this one's turn comes after it
+        try:
+            lease, _ = self._backend._take(
+                name, waiter.lease, waiter.nonce, waiter.thread, waiter.task, join=True, quick=True
+            )
+        except TRANSIENT:
+            waiter.uncertain = True
+            return False
+        except redis.RedisError as error:
+            raise LockError(f"could not wait for lock {name!r}: Redis failed: {error}") from error
+        if lease is None:
+            return False
+        if not waiter.future.try_set_result(lease):
+            with contextlib.suppress(LockError):
+                self._backend.release(lease)
+        return True
 
     def _withdraw(self, name: str, waiter: _Waiter, future: Future[Lease]) -> None:
         if not future.cancelled():
