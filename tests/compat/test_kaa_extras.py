@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
 from collections.abc import Generator
 from typing import Any
 
@@ -296,3 +297,27 @@ def test_a_coroutine_failure_gets_its_formatted_traceback() -> None:
         ip.result  # noqa: B018
     text = caught.value.formatted_traceback  # type: ignore[attr-defined]
     assert "in broken" in text and text.endswith("ValueError: inside")
+
+
+def test_all_and_any_with_children_finished_from_many_threads() -> None:
+    children = [kaa.InProgress() for _ in range(400)]
+    every = kaa.InProgressAll(children, finish=kaa.FINISH_RESULT)
+    # Every result but the last finished is filtered out: exactly one can finish it.
+    last = kaa.InProgressAny(children, finish=kaa.FINISH_IDX, filter=lambda r: True)
+    finished: list[Any] = []
+    every.connect(finished.append)
+    barrier = threading.Barrier(8, timeout=5)
+
+    def finish(share: list[kaa.InProgress]) -> None:
+        barrier.wait()
+        for child in share:
+            child.finish(children.index(child))
+
+    threads = [threading.Thread(target=finish, args=(children[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert finished == [list(range(400))]
+    assert every.result == list(range(400))
+    assert last.finished and 0 <= last.result < 400
