@@ -55,12 +55,11 @@ _tree = threading.Lock()
 _DONE = ("FINISHED", "CANCELLED", "CANCELLED_AND_NOTIFIED")
 
 
-class _ScopeCancelled(CancelledError):
-    """Raised at a wait point of a cancelled scope; the scope that was cancelled."""
-
-    def __init__(self, origin: Scope) -> None:
-        super().__init__(f"{origin!r} was cancelled")
-        self.origin = origin
+def _cancelled_by(origin: Scope) -> CancelledError:
+    """The error a wait point raises; it remembers which scope's cancellation it is."""
+    error = CancelledError(f"{origin!r} was cancelled")
+    error._shortly_scope = origin  # type: ignore[attr-defined]
+    return error
 
 
 def _is_cancel(error: BaseException) -> bool:
@@ -171,7 +170,7 @@ class Scope:
             if origin is None:
                 self._sleepers[waker] = future
                 return
-        raise _ScopeCancelled(origin)
+        raise _cancelled_by(origin)
 
     def unwatch(self, waker: Any) -> None:
         with _tree:
@@ -182,7 +181,7 @@ class Scope:
         with _tree:
             origin = self._origin()
         if origin is not None:
-            raise _ScopeCancelled(origin)
+            raise _cancelled_by(origin)
 
     # -- starting work ------------------------------------------------------------------
 
@@ -362,7 +361,7 @@ class Scope:
         return waiter
 
     def _swallows(self, error: BaseException) -> bool:
-        return isinstance(error, _ScopeCancelled) and error.origin is self
+        return getattr(error, "_shortly_scope", None) is self
 
     def _finish(self, error: BaseException | None) -> BaseException | None:
         if self._timer is not None:
