@@ -43,6 +43,8 @@ Follows the original:
   long; ``timeout`` frees the lock after that many seconds; ``acquire()`` tells whether
   it got the lock, ``locked()`` whether this handle holds it, and ``async with`` raises
   ``LockError`` (here :class:`shortly.LockError`, a ``RuntimeError``) when it cannot.
+  ``LockBase`` is an ``AsyncObject``: its ``_loop`` is the ``loop`` given, or the loop
+  running where it is created.
 
 Differs, on purpose:
 
