@@ -255,3 +255,103 @@ class TestTrio:
 
         assert trio.run(main) == 0
         assert sorted(cancelled) == [1, 2, 3]  # 0 was read, so 3 had started
+
+
+class TestGatherLimit:
+    def test_at_most_limit_coroutines_at_once_asyncio(self) -> None:
+        gauge = Gauge()
+
+        async def work(x: int) -> int:
+            with gauge:
+                await asyncio.sleep(0.001)
+            return x
+
+        async def main() -> Any:
+            return await shortly.gather(
+                {"many": [work(i) for i in range(20)], "plain": "value"}, limit=3
+            )
+
+        assert asyncio.run(main()) == {"many": list(range(20)), "plain": "value"}
+        assert gauge.calls == 20 and gauge.peak == 3
+
+    def test_trio_and_no_loop(self) -> None:
+        gauge = Gauge()
+
+        async def on_trio(x: int) -> int:
+            with gauge:
+                await trio.sleep(0.001)
+            return x
+
+        async def main() -> Any:
+            return await shortly.gather([on_trio(i) for i in range(10)], limit=2)
+
+        assert trio.run(main) == list(range(10))
+        assert gauge.peak == 2
+        spawned = Gauge()
+
+        async def on_spawn(x: int) -> int:
+            with spawned:
+                await shortly.sleep(0.001)
+            return x
+
+        assert shortly.gather([on_spawn(i) for i in range(10)], limit=4).result(timeout=5) == list(
+            range(10)
+        )
+        assert spawned.peak == 4
+
+    def test_a_failure_means_the_rest_never_start(self) -> None:
+        started: list[int] = []
+
+        async def work(x: int) -> int:
+            started.append(x)
+            await shortly.sleep(0.001)
+            if x == 1:
+                raise ValueError("one")
+            return x
+
+        with pytest.raises(ValueError, match="one"):
+            shortly.gather([work(i) for i in range(50)], limit=2).result(timeout=5)
+        assert len(started) < 50
+
+    def test_limit_is_checked(self) -> None:
+        with pytest.raises(ValueError, match="limit"):
+            shortly.gather([], limit=0)
+        with pytest.raises(TypeError, match="limit"):
+            shortly.gather([], limit="2")  # type: ignore[arg-type]
+
+
+class TestAsCompletedCancelPending:
+    def test_close_cancels_the_inputs_left(self) -> None:
+        fs: list[shortly.Future[int]] = [shortly.Future() for _ in range(5)]
+        fs[3].set_result(3)
+        it = shortly.as_completed(fs, cancel_pending=True)
+        assert next(it) is fs[3]
+        it.close()
+        assert [f.cancelled() for f in fs] == [True, True, True, False, True]
+
+    def test_timeout_cancels_the_inputs_left(self) -> None:
+        fs: list[shortly.Future[int]] = [shortly.Future() for _ in range(3)]
+        with pytest.raises(shortly.TimeoutError):
+            for _ in shortly.as_completed(fs, timeout=0.01, cancel_pending=True):
+                pass
+        assert all(f.cancelled() for f in fs)
+
+    def test_default_leaves_them_running(self) -> None:
+        fs: list[shortly.Future[int]] = [shortly.Future() for _ in range(3)]
+        shortly.as_completed(fs).close()
+        assert not any(f.cancelled() for f in fs)
+
+    def test_async_timeout_and_stdlib_inputs(self) -> None:
+        stdlib: concurrent.futures.Future[int] = concurrent.futures.Future()
+
+        async def main() -> None:
+            with pytest.raises(shortly.TimeoutError):
+                async for _ in shortly.as_completed([stdlib], timeout=0.01, cancel_pending=True):
+                    pass
+
+        asyncio.run(main())
+        assert stdlib.cancelled()
+
+    def test_flag_is_checked(self) -> None:
+        with pytest.raises(TypeError, match="cancel_pending"):
+            shortly.as_completed([], cancel_pending=1)  # type: ignore[call-overload]

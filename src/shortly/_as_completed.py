@@ -26,7 +26,7 @@ from . import _trampoline
 from ._adapt import future_of
 from ._cancel import Sweepable, attach, undepend
 from ._checks import check_timeout
-from ._combine import items_of
+from ._combine import check_flag, items_of
 from ._errors import TimeoutError
 from ._future import Future
 
@@ -40,6 +40,7 @@ class _Arrivals:
     """The iterator's shared state; also what its inputs' callback stands for."""
 
     __slots__ = (
+        "cancel_pending",
         "closed",
         "deadline",
         "inputs",
@@ -63,6 +64,8 @@ class _Arrivals:
         self.yielded = 0
         # The shortly futures to unregister from if closed early; dropped once done with.
         self.inputs: list[Future[Any]] | None = []
+        # With cancel_pending=True: every input, to cancel those left when it stops.
+        self.cancel_pending: list[Any] | None = None
         # Only ever goes from False to True, with a plain store: __del__ sets it, and a
         # finalizer must not take a lock its own thread may hold.
         self.closed = False
@@ -75,8 +78,11 @@ class _Arrivals:
         self.closed = True
         with self.lock:
             inputs, self.inputs = self.inputs, None
+            left, self.cancel_pending = self.cancel_pending, None
         for f in inputs or ():
             undepend(f, self)
+        for f in left or ():
+            f.cancel()  # a no-op on those done already
 
     def claim(self) -> bool:
         """Reserve one future to yield; False when there is nothing left to wait for."""
@@ -233,17 +239,19 @@ class AsCompleted(Generic[F]):
 
 @overload
 def as_completed(
-    fs: Iterable[Future[T]], timeout: float | None = None
+    fs: Iterable[Future[T]], timeout: float | None = None, *, cancel_pending: bool = False
 ) -> AsCompleted[Future[T]]: ...
 @overload
 def as_completed(
-    fs: Iterable[_base.Future[T]], timeout: float | None = None
+    fs: Iterable[_base.Future[T]], timeout: float | None = None, *, cancel_pending: bool = False
 ) -> AsCompleted[_base.Future[T]]: ...
 @overload
 def as_completed(
-    fs: Iterable[object], timeout: float | None = None
+    fs: Iterable[object], timeout: float | None = None, *, cancel_pending: bool = False
 ) -> AsCompleted[_base.Future[Any]]: ...
-def as_completed(fs: Iterable[object], timeout: float | None = None) -> AsCompleted[Any]:
+def as_completed(
+    fs: Iterable[object], timeout: float | None = None, *, cancel_pending: bool = False
+) -> AsCompleted[Any]:
     """Yield the inputs as they finish, in a ``for`` or an ``async for`` loop.
 
     Inputs that are :class:`concurrent.futures.Future` instances (shortly futures
@@ -258,12 +266,15 @@ def as_completed(fs: Iterable[object], timeout: float | None = None) -> AsComple
         fs: the futures (or adaptable objects, or values) to watch.
         timeout: seconds from this call after which waiting for the next one raises;
             ``None`` waits for ever.
+        cancel_pending: cancel the inputs not yet finished when the iteration stops
+            early: on ``close()`` or on the timeout (a dropped iterator, as after a
+            ``break``, cancels nothing: close it).
 
     Raises:
         TimeoutError: (:class:`shortly.TimeoutError`, from the iteration) when
             ``timeout`` passes first; the message says how many of how many are left.
-        TypeError: if ``fs`` is not an iterable, an item cannot be adapted, or
-            ``timeout`` is not a number.
+        TypeError: if ``fs`` is not an iterable, an item cannot be adapted,
+            ``timeout`` is not a number or ``cancel_pending`` not a bool.
 
     >>> import shortly, threading
     >>> fast, slow = shortly.Future(), shortly.Future()
@@ -273,6 +284,7 @@ def as_completed(fs: Iterable[object], timeout: float | None = None) -> AsComple
     ['fast', 'slow']
     """
     arrivals = _Arrivals(check_timeout(timeout))
+    everything: list[Any] | None = [] if check_flag(cancel_pending, "cancel_pending") else None
     callback = _OnDone(arrivals)
     seen: set[int] = set()
     try:
@@ -290,7 +302,10 @@ def as_completed(fs: Iterable[object], timeout: float | None = None) -> AsComple
             else:
                 item.add_done_callback(callback)  # a stdlib future: no way to take it back
             arrivals.total += 1
+            if everything is not None:
+                everything.append(item)
     except BaseException:
         arrivals.closed = True  # the inputs registered so far are not wanted by anyone here
         raise
+    arrivals.cancel_pending = everything
     return AsCompleted(arrivals)

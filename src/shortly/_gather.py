@@ -12,6 +12,7 @@ from typing import Any
 
 from ._combine import AllOf, AllSlot, check_flag, inputs_of
 from ._future import Future
+from ._map import check_limit, limited
 
 __all__ = ["gather"]
 
@@ -78,7 +79,7 @@ class _Gather(AllOf):
         future.try_set_result(self.shape.fill(values))
 
 
-def gather(obj: object, *, cancel_on_error: bool = True) -> Future[Any]:
+def gather(obj: object, *, cancel_on_error: bool = True, limit: int | None = None) -> Future[Any]:
     """Resolve a nested structure of dicts, lists and tuples; leaves become values.
 
     Leaves may be futures, anything :func:`shortly.future_of` adapts, or plain values.
@@ -86,11 +87,14 @@ def gather(obj: object, *, cancel_on_error: bool = True) -> Future[Any]:
     dict, list and tuple come back as the plain type). It fails like :func:`all_of`:
     with the first failure, cancelling the other pending leaves if
     ``cancel_on_error`` (by the upward rule). An empty structure resolves at once.
+    With ``limit``, at most that many of the coroutine leaves run at once, started in
+    order as others finish (futures and values stand for work already running); a
+    coroutine not started when the gather fails never starts.
 
     Raises:
-        ValueError: if the structure contains itself.
-        TypeError: if a leaf cannot be adapted (a coroutine outside a running loop) or
-            ``cancel_on_error`` is not a bool.
+        ValueError: if the structure contains itself, or ``limit`` is less than 1.
+        TypeError: if a leaf cannot be adapted (a coroutine outside a running loop),
+            ``cancel_on_error`` is not a bool or ``limit`` not an int.
 
     >>> import shortly
     >>> user, posts = shortly.Future(), shortly.Future()
@@ -102,6 +106,8 @@ def gather(obj: object, *, cancel_on_error: bool = True) -> Future[Any]:
     cancel = check_flag(cancel_on_error, "cancel_on_error")
     leaves: list[Any] = []
     shape = _Shape(obj, leaves)
+    if limit is not None:
+        leaves = limited(leaves, check_limit(limit))
     inputs = inputs_of(leaves)
     if not inputs:
         return Future.resolved(shape.fill([]))

@@ -27,6 +27,7 @@ import inspect
 import queue
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from functools import partial
 from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
 
@@ -35,7 +36,7 @@ from ._future import Future
 from ._scope import Scope, _is_cancel, current_scope
 from ._timers import attempt, fail_running
 
-__all__ = ["MapIterator", "map"]
+__all__ = ["MapIterator", "check_limit", "limited", "map"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -350,6 +351,80 @@ def _trio_task(ctx: contextvars.Context, coro: Awaitable[Any]) -> Future[Any]:
     return future
 
 
+def check_limit(limit: object) -> int:
+    """``limit`` if it is an int of at least 1; else a TypeError or ValueError naming it."""
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(f"limit must be an int, not {type(limit).__name__}")
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    return limit
+
+
+def limited(leaves: list[Any], limit: int) -> list[Any]:
+    """``leaves`` with each coroutine replaced by a future; at most ``limit`` run at once.
+
+    Futures and values pass through: they stand for work already running. Coroutines
+    start in order as slots free up: as tasks of the running asyncio loop or trio run,
+    else driven by :func:`shortly.spawn`. Cancelling a stand-in before its coroutine
+    starts means it never starts; afterwards it cancels the task.
+    """
+    import sniffio
+
+    from ._cancel import depend, watch
+    from ._chain import follow
+
+    waiting: collections.deque[tuple[Any, Future[Any]]] = collections.deque()
+    out = list(leaves)
+    for index, leaf in enumerate(leaves):
+        if inspect.iscoroutine(leaf):
+            stand_in: Future[Any] = Future()
+            out[index] = stand_in
+            waiting.append((leaf, stand_in))
+    if not waiting:
+        return out
+    library = sniffio.current_async_library() if _in_async() else None
+    lock = threading.Lock()
+
+    def start_next(_: object = None) -> None:
+        while True:
+            with lock:
+                if not waiting:
+                    return
+                coro, target = waiting.popleft()
+            if target.done():  # cancelled while it waited: it never starts
+                coro.close()
+                continue
+            task = _start_coroutine(coro, library)
+            depend(task, target, partial(follow, target))
+            watch(task, start_next)  # not interest: a cancelled stand-in cancels the task
+            return
+
+    for _ in range(min(limit, len(waiting))):
+        start_next()
+    return out
+
+
+def _in_async() -> bool:
+    import sniffio
+
+    try:
+        sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return False
+    return True
+
+
+def _start_coroutine(coro: Any, library: str | None) -> Future[Any]:
+    from ._adapt import future_of
+    from ._spawn import spawn
+
+    if library == "asyncio":
+        return future_of(coro)
+    if library == "trio":
+        return _trio_task(contextvars.copy_context(), coro)
+    return spawn(coro)
+
+
 @overload
 def map(
     fn: Callable[[T], Awaitable[R]],
@@ -398,10 +473,7 @@ def map(
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, not {type(fn).__name__}")
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise TypeError(f"limit must be an int, not {type(limit).__name__}")
-    if limit < 1:
-        raise ValueError(f"limit must be at least 1, not {limit}")
+    check_limit(limit)
     if not isinstance(ordered, bool):
         raise TypeError(f"ordered must be a bool, not {type(ordered).__name__}")
     if executor is not None and not callable(getattr(executor, "submit", None)):
