@@ -53,7 +53,7 @@ from ._adapt import adapter_for, fail, future_of, when_cancelled
 from ._adapt import cache as _adapters
 from ._cancel import Dependant, Sweepable, depend, detach
 from ._future import Future
-from ._outcome import Raised, capture
+from ._outcome import Raised, capture, capture_in
 from ._spawn import spawn
 
 if TYPE_CHECKING:
@@ -117,11 +117,20 @@ def then(
     >>> shortly.Future.failed(KeyError("k")).then(None, lambda e: f"no {e}").result()
     "no 'k'"
     """
-    _check_handler(on_result, "on_result")
-    _check_handler(on_error, "on_error")
+    # Typed for callers, checked at run time all the same (inline: once per link).
+    result_handler: object = on_result
+    if result_handler is not None and not callable(result_handler):
+        _check_handler(result_handler, "on_result")
+    error_handler: object = on_error
+    if error_handler is not None and not callable(error_handler):
+        _check_handler(error_handler, "on_error")
     runner = None if executor is None and loop is None else _runner(executor, loop)
     child: Future[Any] = Future()
-    depend(parent, child, _Link(child, on_result, on_error, None, _copy_context(), runner))
+    # depend(), unrolled for the one case that runs once per link of every chain: the
+    # child is new and nobody else holds it, so its upstream is set without its lock,
+    # before the link can run and settle it.
+    child._upstream = parent
+    parent.add_done_callback(_Link(child, on_result, on_error, None, _copy_context(), runner))
     return child
 
 
@@ -351,7 +360,7 @@ class _Link(Sweepable):
             parent._observe()
         runner = self.runner
         if runner is None:
-            value = capture(self.ctx.run, handler, arg)
+            value = capture_in(self.ctx, handler, arg)
         else:
             value = capture(runner, self.ctx, handler, arg)
         if type(value) is Raised:

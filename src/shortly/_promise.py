@@ -27,8 +27,12 @@ class _Siblings:
     """The sibling implementations, imported on first use, then plain attributes.
 
     After the first call each name is an instance attribute, so a method call costs
-    one attribute lookup more than calling the implementation directly.
+    one attribute lookup more than calling the implementation directly. ``then``, which
+    runs once per link of every chain, goes further: its implementation (same signature,
+    the future as first argument) replaces the forwarding method on the class itself.
     """
+
+    _direct: ClassVar[frozenset[str]] = frozenset({"then"})
 
     _where: ClassVar[dict[str, tuple[str, str]]] = {
         "then": ("._chain", "then"),
@@ -45,6 +49,8 @@ class _Siblings:
             raise AttributeError(name) from None
         value = getattr(importlib.import_module(module, __package__), attr)
         setattr(self, name, value)
+        if name in self._direct:
+            setattr(PromiseMethods, name, value)
         return value
 
 
