@@ -30,7 +30,6 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import FrameType
 
 __all__ = [
@@ -50,7 +49,6 @@ _handler: Callable[[Unhandled], object] | None = None
 _handler_lock = threading.Lock()
 
 
-@dataclass(frozen=True)
 class Unhandled:
     """One failure that nobody handled, as passed to the unhandled handler.
 
@@ -72,10 +70,46 @@ class Unhandled:
     >>> _ = shortly.set_unhandled_handler(old)
     """
 
+    # A plain class, not a dataclass: importing dataclasses costs ``import inspect``,
+    # a third of ``import shortly`` (see benchmarks/bench_import.py).
+    __slots__ = ("context", "error", "site", "source")
+
     error: BaseException
     context: str
-    source: str | None = None
-    site: str | None = None
+    source: str | None
+    site: str | None
+
+    def __init__(
+        self, error: BaseException, context: str, source: str | None = None, site: str | None = None
+    ) -> None:
+        set_field = object.__setattr__  # read-only to everyone else
+        set_field(self, "error", error)
+        set_field(self, "context", context)
+        set_field(self, "source", source)
+        set_field(self, "site", site)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Unhandled is read-only: cannot assign to {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Unhandled is read-only: cannot delete {name!r}")
+
+    def _fields(self) -> tuple[BaseException, str, str | None, str | None]:
+        return (self.error, self.context, self.source, self.site)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Unhandled:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"Unhandled(error={self.error!r}, context={self.context!r}, "
+            f"source={self.source!r}, site={self.site!r})"
+        )
 
 
 def set_debug(enabled: bool) -> None:
