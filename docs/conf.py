@@ -34,13 +34,22 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
 ]
 
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_inventories"]
+
+# Standard-library names link to the Python docs. The inventory is a committed copy
+# (Python 3.11's ``objects.inv``), so the build never reaches the network: CI runs
+# offline, and a fetch that failed would be a warning, an error under ``-W``.
+# Refresh it by replacing the file with https://docs.python.org/3/objects.inv.
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3", "_inventories/python.inv"),
+}
 
 # MyST: anchors for headings, so guide pages can link to sections of each other.
 myst_heading_anchors = 3

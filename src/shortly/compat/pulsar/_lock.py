@@ -27,7 +27,7 @@ class LockBase(AsyncObject, abc.ABC):
 
     A lock is 'locked' or 'unlocked', created unlocked. :meth:`acquire` locks it,
     waiting as ``blocking`` says while another holder has it; :meth:`release` unlocks
-    it. ``async with lock:`` acquires (raising :class:`LockError` if it cannot) and
+    it. ``async with lock:`` acquires (raising :exc:`~shortly.LockError` if it cannot) and
     releases.
 
     Its ``_loop`` is the loop it was created for: ``loop``, else the loop running where
