@@ -47,6 +47,8 @@ from ._checks import check_delay
 from ._deadlock import PoolJob
 from ._errors import DeadlockError
 from ._future import Future
+from ._progress import bind as bind_progress
+from ._progress import running
 from ._timers import attempt, fail_running, later
 
 __all__ = ["ActionQueue", "SerialExecutor", "SerialStatistics", "submit"]
@@ -348,7 +350,9 @@ class SerialExecutor(concurrent.futures.Executor):
                         if type(value) is _Coroutine:
                             raise refuse_coroutine(value, "put()", _ASYNC_HINT)  # type: ignore[misc]
                     elif future.set_running_or_notify_cancel():
+                        running.future = future  # what shortly.progress() reports on
                         ok, value = context.run(attempt, call)
+                        running.future = None
                         if ok and type(value) is _Coroutine:
                             ok, value = False, refuse_coroutine(value, "submit()", _ASYNC_HINT)
                         if ok:
@@ -615,8 +619,9 @@ def submit(
             f"not {type(executor).__name__}"
         )
     ctx = contextvars.copy_context()
+    slot = bind_progress(ctx)  # shortly.progress() in fn reports on the future
     if delay is None:
-        return _start(executor, ctx, fn, args, kwargs)
+        return slot.attach(_start(executor, ctx, fn, args, kwargs))
     seconds = check_delay(delay, "delay")
     # A SerialExecutor owns it: its actions must not block on it (see DeadlockError).
     # Work handed to another process cannot mark it running: it mirrors that work's
@@ -637,4 +642,4 @@ def submit(
             out.mirror(inner)
 
     depend(timer, out, started)
-    return out
+    return slot.attach(out)
