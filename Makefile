@@ -51,7 +51,7 @@ docs: $(STAMP)
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 bench: $(STAMP)
-	$(PY) -m shortly.bench --readme README.md
+	$(PY) -m benchmarks --readme README.md
 
 # Every supported Python, from the lock; `make nox-latest` against the newest releases.
 nox: $(STAMP)

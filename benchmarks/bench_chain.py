@@ -21,7 +21,8 @@ from functools import partial
 from typing import Any
 
 import shortly
-from shortly.bench import Report
+
+from ._runner import Report
 
 LINKS = 1_000
 ROUND_TRIPS = 2_000

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 import shortly
-from shortly.bench import Report
+
+from ._runner import Report
 
 
 def _all_of_shortly(n: int) -> Callable[[], None]:

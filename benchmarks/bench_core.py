@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 import shortly
-from shortly.bench import Report
+
+from ._runner import Report
 
 N = 100_000
 

@@ -21,9 +21,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shortly
-from shortly.bench import Report
+
+if TYPE_CHECKING:  # the players run this file as a script, outside the package
+    from ._runner import Report
 
 N = 20_000
 N_REDIS = 2_000
@@ -306,6 +309,7 @@ if __name__ == "__main__" and sys.argv[1:2] == ["player"]:
 elif __name__ == "__main__" and sys.argv[1:2] == ["contend"]:
     _contender(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), float(sys.argv[6]))
 elif __name__ == "__main__":
-    from shortly.bench import main
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks._runner import main
 
     sys.exit(main([str(Path(__file__)), *sys.argv[1:]]))

@@ -15,7 +15,8 @@ import concurrent.futures
 from collections.abc import Callable
 
 import shortly
-from shortly.bench import Report
+
+from ._runner import Report
 
 N = 100_000
 

@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable
 
 import shortly
-from shortly.bench import Report
+
+from ._runner import Report
 
 N = 100_000
 

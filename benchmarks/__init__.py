@@ -1,0 +1,1 @@
+"""shortly's benchmark suite: ``python -m benchmarks`` (``make bench``) runs it."""
