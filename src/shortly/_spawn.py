@@ -60,6 +60,7 @@ T = TypeVar("T")
 _CANCELLED = (_base.CANCELLED, _base.CANCELLED_AND_NOTIFIED)
 
 _NO_REQUEST: Any = object()  # no cancel request pending (None is a valid message)
+_ENDED = contextvars.Context()  # what an ended task holds instead of its code's context
 
 
 class SpawnedCode:
@@ -210,6 +211,9 @@ class Task(Future[T]):
     def _end(self, raised: bool, payload: Any) -> None:
         with self._lock:
             self._code = None
+            # The code's context is done with too; it may hold this task (a context
+            # variable set by the code), and a cycle would delay the failure's report.
+            self._context = _ENDED
             self._driver.thread = None
             msg, self._request = self._request, _NO_REQUEST
         if raised and _is_cancellation(payload):

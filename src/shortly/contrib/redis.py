@@ -85,7 +85,8 @@ class RedisBackend:
         watchdog: the lease of a lock acquired without ``lease=``, renewed every third
             of it while held (seconds).
         timeout: the longest the first attempt of an acquisition waits for Redis to
-            answer (seconds): a bounded ``acquire`` returns within its bound plus this.
+            answer (seconds): a bounded ``acquire`` returns within its bound plus this,
+            or plus twice this on a fair backend (a waiter first takes its place).
         fair: hand the lock to waiters in the order they started waiting, across
             processes (every backend with this prefix must agree).
 
