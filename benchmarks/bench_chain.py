@@ -234,6 +234,10 @@ def run(bench: Report) -> None:
         per=LINKS,
         baseline="asyncio C Future emulation",
         target="shortly <= 0.5x asyncio emulation and <= 2x the floor",
+        limits=[
+            ("shortly then", "asyncio C Future emulation", 0.5),
+            ("shortly then", "floor (deque trampoline)", 2),
+        ],
     )
     bench.compare(
         "asyncio bridge round trip (worker thread resolves, coroutine awaits)",
@@ -245,4 +249,5 @@ def run(bench: Report) -> None:
         per=ROUND_TRIPS,
         baseline="bare asyncio Future + call_soon_threadsafe",
         target="shortly <= 1.2x bare",
+        limits=[("shortly await", "bare asyncio Future + call_soon_threadsafe", 1.2)],
     )

@@ -222,6 +222,7 @@ def run(report: Report) -> None:
             per=n,
             baseline="floor (closure + locked counter)",
             target="shortly <= 2x floor (asyncio.gather about 3.5x)",
+            limits=[("shortly.all_of", "floor (closure + locked counter)", 2)],
         )
         m = 2_000 if report.quick else 10_000
         report.compare(
@@ -235,6 +236,7 @@ def run(report: Report) -> None:
             per=m,
             baseline="floor (callback into SimpleQueue)",
             target="shortly <= 3x floor (the stdlib's about 20x)",
+            limits=[("shortly.as_completed", "floor (callback into SimpleQueue)", 3)],
         )
     finally:
         loop.close()

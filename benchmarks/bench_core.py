@@ -146,6 +146,10 @@ def run(report: Report) -> None:
             per=n,
             baseline="concurrent.futures.Future",
             target="shortly <= 0.4x concurrent.futures, <= 0.7x asyncio's C Future",
+            limits=[
+                ("shortly.Future", "concurrent.futures.Future", 0.4),
+                ("shortly.Future", "asyncio Future (C, in loop)", 0.7),
+            ],
         )
     m = 20_000
     report.record(
@@ -158,6 +162,7 @@ def run(report: Report) -> None:
         unit="bytes",
         baseline="concurrent.futures.Future",
         target="shortly <= 220 bytes (stdlib about 1,600)",
+        limits=[("shortly.Future", None, 220)],
     )
     p = 2_000 if report.quick else 20_000
     report.compare(
@@ -170,4 +175,5 @@ def run(report: Report) -> None:
         per=p,
         baseline="floor (bare threading.Lock hand-off)",
         target="shortly <= 1.5x the bare lock hand-off",
+        limits=[("shortly.Future", "floor (bare threading.Lock hand-off)", 1.5)],
     )

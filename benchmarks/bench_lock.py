@@ -143,6 +143,10 @@ def _redis_uncontended(bench: Report, url: str) -> None:
         per=n,
         baseline="redis-py Lock, timeout=60 (with)",
         target="shortly <= 1.3x redis-py",
+        limits=[
+            (f"shortly RedisBackend, {lease} (with)", "redis-py Lock, timeout=60 (with)", 1.3)
+            for lease in ("watchdog lease", "lease=60")
+        ],
     )
     backend.close()
     client.close()
@@ -224,6 +228,7 @@ def _redis_handoff(bench: Report, url: str) -> None:
         unit="ms",
         baseline="redis-py Lock",
         target="shortly <= 5 ms",
+        limits=[("shortly RedisBackend", None, 5)],
     )
     scenario.notes.extend(notes)
     if bench.echo:

@@ -56,6 +56,7 @@ def run(report: Report) -> None:
             per=n,
             baseline="ThreadPoolExecutor.map",
             target="shortly.map, limit=8 <= 1.5x ThreadPoolExecutor.map",
+            limits=[("shortly.map, limit=8", "ThreadPoolExecutor.map", 1.5)],
         )
     finally:
         pool.shutdown()

@@ -157,6 +157,7 @@ def run(report: Report) -> None:
             per=n,
             baseline="floor (SimpleQueue + thread)",
             target="shortly <= 3x floor",
+            limits=[("shortly SerialExecutor.put", "floor (SimpleQueue + thread)", 3)],
         )
         report.compare(
             f"SerialExecutor: {n:,} submits, results read",
@@ -169,6 +170,7 @@ def run(report: Report) -> None:
             per=n,
             baseline="floor (SimpleQueue + thread)",
             target="shortly <= 2x floor",
+            limits=[("shortly SerialExecutor.submit", "floor (SimpleQueue + thread)", 2)],
         )
         warm = shortly.SerialExecutor(name="bench-warm", idle_timeout=60)
         report.record(
