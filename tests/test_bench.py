@@ -140,7 +140,7 @@ def test_the_tables_say_met_or_missed_beside_the_target() -> None:
 
 
 def test_several_files_run_each_in_its_own_interpreter(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for name in ("a", "b"):
         (tmp_path / f"bench_{name}.py").write_text(
@@ -159,6 +159,8 @@ def test_several_files_run_each_in_its_own_interpreter(
     # The limits crossed the process boundary and were checked (a pid is > 1).
     assert [s["verdict"] for s in scenarios] == ["missed", "missed"]
     assert "**missed**: pid <= 1 pid" in (out / "latest.md").read_text()
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-2:] == ["target missed: a", "target missed: b"]
 
 
 def test_python_m_benchmarks_is_the_command_line(tmp_path: Path) -> None:
