@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -143,3 +145,90 @@ def test_waiting_on_owned_future_of_a_waiting_thread_outside_cycle() -> None:
     assert f_b.result(timeout=5) == 1
     b.join(5)
     releaser.join(5)
+
+
+_DERIVE: list[Callable[[shortly.Future[int]], shortly.Future[Any]]] = [
+    lambda f: f.then(lambda v: v),
+    shortly.shield,
+    lambda f: shortly.all_of([f, f.then(lambda v: v)]),
+]
+
+
+def _ring_of_derived_waits(n: int) -> tuple[list[str], list[BaseException]]:
+    """Thread i waits on a future derived from thread i+1's own; who was refused."""
+    barrier = threading.Barrier(n)
+    refused: list[str] = []
+    other: list[BaseException] = []
+
+    def body(i: int) -> None:
+        target = _DERIVE[i % len(_DERIVE)](futures[(i + 1) % n])
+        barrier.wait(5)
+        try:
+            target.result(timeout=5)
+        except shortly.DeadlockError:
+            refused.append(threading.current_thread().name)
+        except BaseException as error:
+            other.append(error)
+        futures[i].try_set_result(i)
+
+    threads = [threading.Thread(target=body, args=(i,), name=f"ring-{i}") for i in range(n)]
+    futures: list[shortly.Future[int]] = [shortly.Future(owner=t) for t in threads]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    return refused, other
+
+
+def test_rings_of_derived_waits_are_refused_exactly_once_under_stress() -> None:
+    # Whichever registers last closes the ring and is the only one refused.
+    for _ in range(20):
+        refused, other = _ring_of_derived_waits(8)
+        assert len(refused) == 1, refused
+        assert other == []
+
+
+def test_a_refused_cycle_message_names_every_party_in_order() -> None:
+    from_b: shortly.Future[int] = shortly.Future(owner=threading.current_thread(), name="from-b")
+    derived = from_b.then(str)
+    a = threading.Thread(target=lambda: derived.result(timeout=5), name="alpha")
+    from_a: shortly.Future[int] = shortly.Future(owner=a, name="from-alpha")
+    a.start()
+    when_waited_on(derived, lambda: None).join(5)  # alpha is registered as waiting
+    with pytest.raises(shortly.DeadlockError) as info:
+        from_a.result(timeout=5)
+    message = str(info.value)
+    assert message.startswith("waiting would close a cycle: thread 'MainThread' waits on ")
+    steps = [
+        "thread 'MainThread' waits on",
+        "from-alpha",
+        "owned by 'alpha'",
+        "thread 'alpha' waits on",
+        "which settles from",
+        "from-b",
+        "owned by 'MainThread'",
+        "that is thread 'MainThread' again",
+    ]
+    positions = [message.index(step) for step in steps]
+    assert positions == sorted(positions), message
+    from_b.set_result(1)
+    a.join(5)
+
+
+def test_a_chain_too_long_to_walk_is_let_through_and_a_shorter_one_is_not() -> None:
+    writer = shortly.SerialExecutor(name="chains")
+
+    def wait_on_chain(links: int) -> BaseException | None:
+        end = writer.submit(int)
+        for _ in range(links):
+            end = end.then(lambda v: v)
+        return end.exception(timeout=0.05)
+
+    refused = writer.submit(wait_on_chain, 2_000).exception(5)
+    assert isinstance(refused, shortly.DeadlockError)
+    assert "which settles from 1,994 more derived futures" in str(refused)
+    assert len(str(refused)) < 2_000  # the ends of the chain, not all of it
+    # Past 10,000 futures the check gives up (see the deadlocks guide): the wait times out.
+    error = writer.submit(wait_on_chain, 12_000).exception(5)
+    assert isinstance(error, shortly.TimeoutError), error
+    writer.shutdown()

@@ -125,7 +125,10 @@ class PoolJob:
         if thread is not None:
             return (thread,)
         # The stdlib pool's own bookkeeping; another pool class is not understood.
-        threads = tuple(getattr(self.pool, "_threads", ()))
+        try:
+            threads = tuple(getattr(self.pool, "_threads", ()))
+        except RuntimeError:  # a worker was being added as we read: it may be free
+            return None
         size = getattr(self.pool, "_max_workers", None)
         if not threads or size is None or len(threads) < size:
             return None
@@ -330,6 +333,23 @@ def _owned_by(future: Any, graph: _Graph) -> str:
     return text
 
 
+def _shortened(steps: list[str], keep: int = 3) -> list[str]:
+    """``steps`` with long runs of "settles from" cut down to their ends (long chains)."""
+    out: list[str] = []
+    run: list[str] = []
+    for step in [*steps, ""]:
+        if step.startswith(", which settles from"):
+            run.append(step)
+            continue
+        if len(run) > 2 * keep + 1:
+            skipped = len(run) - 2 * keep
+            run[keep:-keep] = [f", which settles from {skipped:,} more derived futures"]
+        out += run
+        run = []
+        out.append(step)
+    return out
+
+
 def _message(path: list[Any], graph: _Graph) -> str:
     me: threading.Thread = path[0]
     owner = path[1]._owner
@@ -338,14 +358,15 @@ def _message(path: list[Any], graph: _Graph) -> str:
             f"thread {me.name!r} would wait for ever on {path[1]!r}, "
             "which it owns and so must resolve itself"
         )
-    text = ""
+    steps: list[str] = []
     for node, following in itertools.pairwise(path):
         if isinstance(node, threading.Thread):
-            text += f"; thread {node.name!r} waits on {following!r}"
+            steps.append(f"; thread {node.name!r} waits on {following!r}")
         elif isinstance(following, threading.Thread):
-            text += _owned_by(node, graph) if node._owner is not None else ""
+            steps.append(_owned_by(node, graph) if node._owner is not None else "")
         else:
-            text += f", which settles from {following!r}"
+            steps.append(f", which settles from {following!r}")
+    text = "".join(_shortened(steps))
     text = text[2:]
     if sum(isinstance(node, threading.Thread) for node in path) == 2:
         text = text.replace(
@@ -358,7 +379,7 @@ def _message(path: list[Any], graph: _Graph) -> str:
 # -- waiting ---------------------------------------------------------------------------------
 
 
-def warn_if_in_loop(future: Any) -> None:
+def warn_if_in_loop(future: Any, stacklevel: int = 4) -> None:
     """In debug mode, warn about a blocking wait on the thread of a running asyncio loop.
 
     The loop runs nothing else while the thread sleeps. (A wait on a future that only
@@ -373,7 +394,7 @@ def warn_if_in_loop(future: Any) -> None:
             f"a blocking wait on {future!r} inside the running event loop {loop!r} "
             "freezes the loop until the future settles; await it instead",
             RuntimeWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,  # the caller of result(), wait() or exception()
         )
 
 
@@ -398,7 +419,7 @@ class waiting:
                 if path is not None:
                     raise DeadlockError(_message(path, graph))
             _waits[me] = future
-        warn_if_in_loop(future)
+        warn_if_in_loop(future, 5)
 
     def __exit__(self, *exc_info: object) -> None:
         with _graph_lock:
