@@ -18,10 +18,12 @@ from __future__ import annotations
 import doctest
 import os
 import re
+import runpy
 import shutil
 import socket
 import subprocess
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,3 +215,24 @@ def test_api_reference_lists_every_public_name() -> None:
     documented = set(re.findall(r"^\.\. auto\w+:: shortly\.(\w+)\s*$", text, re.M))
     missing = sorted(set(shortly.__all__) - documented)
     assert not missing, f"docs/api.md does not document: {missing}"
+
+
+def test_stdlib_names_link_through_the_committed_inventory() -> None:
+    # The -W build runs offline: intersphinx must read a committed inventory, never
+    # fetch one (a failed fetch is a warning, so an error under -W).
+    conf = runpy.run_path(str(DOCS / "conf.py"))
+    assert "sphinx.ext.intersphinx" in conf["extensions"]
+    uri, local = conf["intersphinx_mapping"]["python"]
+    assert uri == "https://docs.python.org/3" and not local.startswith(("http:", "https:"))
+    header, body = (DOCS / local).read_bytes().split(b"compressed using zlib.\n", 1)
+    assert header.startswith(b"# Sphinx inventory version 2\n# Project: Python\n")
+    entries = {tuple(line.split()[:2]) for line in zlib.decompress(body).decode().splitlines()}
+    # Names the reference and the guides point at.
+    for name, role in [
+        ("concurrent.futures.Future", "py:class"),
+        ("concurrent.futures.CancelledError", "py:exception"),
+        ("threading.Thread", "py:class"),
+        ("asyncio.AbstractEventLoop", "py:class"),
+        ("contextvars", "py:module"),
+    ]:
+        assert (name, role) in entries, name
