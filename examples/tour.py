@@ -7,7 +7,8 @@ from asyncio, combinators, timeouts, spawn, fencing tokens, deadlock detection a
 unhandled-failure report. Nothing touches the network; the shops are coroutines.
 
 Run it with ``make demo`` (or ``python examples/tour.py``). The account goes to stdout;
-the progress bar (tqdm when installed, plain text otherwise) and the log go to stderr.
+the progress bar (shortly.progress_bar: tqdm when installed, plain text otherwise)
+and the log go to stderr.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import shortly
@@ -67,29 +66,6 @@ class Store:
         self.rows[row["sku"]] = row
 
 
-@contextmanager
-def progress(total: int, desc: str) -> Iterator[Any]:
-    """A tqdm bar on stderr, or a plain one line per quarter when tqdm is missing."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        yield _PlainProgress(total, desc)
-    else:
-        with tqdm(total=total, desc=desc, unit="page", file=sys.stderr) as bar:
-            yield bar
-
-
-class _PlainProgress:
-    def __init__(self, total: int, desc: str) -> None:
-        self.total, self.desc, self.done = total, desc, 0
-
-    def update(self, n: int = 1) -> None:
-        before = self.done * 4 // self.total
-        self.done += n
-        if self.done * 4 // self.total > before:
-            print(f"{self.desc}: {self.done}/{self.total}", file=sys.stderr, flush=True)
-
-
 # -- the tour ------------------------------------------------------------------------------
 
 
@@ -121,10 +97,9 @@ class Tour:
                 .then(parse, executor=self.parsers)
                 .then(self.queue_save)  # returns the writer's future: adopted
             )
-        with progress(len(stored), "   fetching") as bar:
-            for _ in shortly.as_completed(stored):
-                bar.update(1)
-        outcomes = shortly.settled(stored).result()
+        # A combinator's progress counts its inputs: the bar follows settled() (tqdm
+        # when installed, a plain line per quarter otherwise).
+        outcomes = shortly.progress_bar(shortly.settled(stored), desc="   fetching", unit="page")
         failures: dict[str, int] = {}
         for outcome in outcomes:
             if isinstance(outcome, shortly.Err):

@@ -26,6 +26,8 @@ from ._lock_backend import Lease, LockBackend, LockError, LockStatistics, LockTi
 from ._lock_local import LocalBackend
 from ._map import MapIterator, map
 from ._outcome import Err, Ok, Outcome
+from ._progress import Progress, progress
+from ._progress_bar import progress_bar
 from ._report import Unhandled, flush_reports, get_debug, set_debug, set_unhandled_handler
 from ._scope import Scope, cancelled, checkpoint, scope
 from ._spawn import spawn
@@ -80,10 +82,13 @@ __all__ = [
     "LockTimeout",
     # -- scopes, map, progress, traced chains (issue 16)
     "MapIterator",
+    "Progress",
     "Scope",
     "cancelled",
     "checkpoint",
     "map",
+    "progress",
+    "progress_bar",
     "scope",
 ]
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import _base
 from typing import Any, TypeVar
 
-from . import _cancel, _deadlock, _report, _trampoline
+from . import _cancel, _deadlock, _progress, _report, _trampoline
 from ._checks import check_timeout
 from ._errors import CancelledError, InvalidStateError, TimeoutError
 from ._promise import PromiseMethods
@@ -644,6 +644,59 @@ class Future(PromiseMethods[T], _base.Future[T]):
         False
         """
         return self._block(timeout)
+
+    # -- progress (see _progress: nothing is stored on the future) -----------------------
+
+    def report_progress(
+        self, done: float, total: float | None = None, note: str | None = None
+    ) -> None:
+        """Tell this future's progress listeners that ``done`` of ``total`` is done.
+
+        Cheap when nobody listens; throttled when somebody does (see
+        :func:`shortly.progress`, which reports on the future of the running work).
+
+        Raises:
+            TypeError: if ``done`` or ``total`` is not a number, or ``note`` not a str.
+
+        >>> import shortly
+        >>> f = shortly.Future()
+        >>> f.on_progress(print)
+        >>> f.report_progress(1, 4, "started")
+        Progress(done=1, total=4, note='started')
+        """
+        _progress.report_progress(self, done, total, note)
+
+    def on_progress(self, callback: Callable[[_progress.Progress], object]) -> None:
+        """Call ``callback(progress)`` on each report until the future is done.
+
+        Reports are throttled (the first and the final one always pass); a future that
+        depends on others (a combinator, a ``then`` link) counts its inputs when the
+        work does not report itself. A listener that raises is reported as unhandled.
+
+        Raises:
+            TypeError: if ``callback`` is not callable.
+
+        >>> import shortly
+        >>> a, b = shortly.Future(), shortly.Future()
+        >>> both = shortly.all_of([a, b])
+        >>> both.on_progress(lambda p: print(p.done, "of", p.total))
+        0.0 of 2
+        >>> a.set_result(1)
+        1.0 of 2
+        """
+        _progress.on_progress(self, callback)
+
+    def progress_updates(self) -> _progress.Updates:
+        """The progress reports until the future is done, for ``for`` or ``async for``.
+
+        >>> import shortly, threading
+        >>> f = shortly.Future()
+        >>> updates = f.progress_updates()
+        >>> f.report_progress(1, 1); f.set_result(None)
+        >>> [p.done for p in updates]
+        [1]
+        """
+        return _progress.updates(self)
 
     # -- presentation ---------------------------------------------------------------------
 

@@ -52,6 +52,7 @@ from ._cancel import Dependant, cancel_upstream, detach
 from ._errors import CancelledError
 from ._future import Future
 from ._outcome import Raised, capture
+from ._progress import bind_here
 
 __all__ = ["spawn"]
 
@@ -115,6 +116,7 @@ class Task(Future[T]):
         # Like an asyncio task, every step runs in a copy of the spawner's context,
         # whichever thread resumes it.
         self._context = contextvars.copy_context()
+        self._context.run(bind_here, self)  # shortly.progress() in the code reports here
         self._name: str = getattr(code, "__qualname__", type(code).__qualname__)
         # Under self._lock: the future the code is parked on, and the callback
         # registered there; whoever takes it away resumes the code.

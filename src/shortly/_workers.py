@@ -329,6 +329,7 @@ class SerialExecutor(concurrent.futures.Executor):
 
     def _work(self) -> None:
         report = _report.report
+        me = threading.get_ident()
         # Actions queued without context variables share one blank context, renewed
         # whenever one of them leaves a variable set in it, so none leaks to the next.
         blank = _Context()
@@ -350,9 +351,9 @@ class SerialExecutor(concurrent.futures.Executor):
                         if type(value) is _Coroutine:
                             raise refuse_coroutine(value, "put()", _ASYNC_HINT)  # type: ignore[misc]
                     elif future.set_running_or_notify_cancel():
-                        running.future = future  # what shortly.progress() reports on
+                        running[me] = future  # what shortly.progress() reports on
                         ok, value = context.run(attempt, call)
-                        running.future = None
+                        del running[me]
                         if ok and type(value) is _Coroutine:
                             ok, value = False, refuse_coroutine(value, "submit()", _ASYNC_HINT)
                         if ok:
