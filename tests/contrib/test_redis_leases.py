@@ -47,12 +47,12 @@ def _pause(seconds: float) -> None:
 def test_the_default_lease_is_renewed_while_held(
     redis_server: RedisServer, prefix: str, backends: list[RedisBackend]
 ) -> None:
-    lock = Lock("watched", backend=_backend(backends, redis_server, prefix, watchdog=0.3))
+    lock = Lock("watched", backend=_backend(backends, redis_server, prefix, watchdog=0.5))
     lease = lock.acquire()
     assert lease is not None and lease.expires_at is None
     client = redis_server.client()
-    assert 0 < client.pttl(f"{prefix}held:watched") <= 300
-    _pause(1.0)  # more than three leases: only renewals keep it
+    assert 0 < client.pttl(f"{prefix}held:watched") <= 500
+    _pause(1.2)  # more than two leases: only renewals keep it
     assert lock.statistics().holder_token == lease.token and lease.live()
     lease.release()
     assert not lock.locked()
