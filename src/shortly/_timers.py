@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextvars
 import heapq
 import itertools
+import os
 import threading
 import time
 import types
@@ -212,8 +213,44 @@ class TimerThread:
         with self._lock:
             return TimerStatistics(self._live, self._dead, self._thread is not None)
 
+    def after_fork_in_child(self) -> None:
+        """In a forked child: new lock, and a thread of this process for the heap.
+
+        The fork happened while the forking thread held the lock (see the hooks
+        below), so the heap is whole. The parent's timer thread does not exist here:
+        forget it and, if timers are armed, start one. Timers keep their deadlines in
+        the child (time passes in both processes); one the parent's thread was firing
+        at the fork fires in the parent only.
+        """
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        if self._thread is threading.current_thread():
+            return  # a timer callback forked: this thread goes on draining the heap
+        self._thread = None
+        if self._live:
+            thread = threading.Thread(target=self._run, name="shortly-timers", daemon=True)
+            self._thread = thread
+            thread.start()
+
 
 _scheduler = TimerThread()
+
+
+def _hold_timer_lock() -> None:
+    _scheduler._lock.acquire()
+
+
+def _release_timer_lock() -> None:
+    _scheduler._lock.release()
+
+
+# A child forked while another thread changes the heap would inherit it half changed,
+# with its lock held for good; so the fork waits for the lock (as logging's does).
+os.register_at_fork(
+    before=_hold_timer_lock,
+    after_in_parent=_release_timer_lock,
+    after_in_child=lambda: _scheduler.after_fork_in_child(),
+)
 
 
 def statistics() -> TimerStatistics:

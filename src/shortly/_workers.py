@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextvars
+import os
 import sys
 import threading
 import time
 import types
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -88,6 +90,24 @@ def _on_exit() -> None:
 _register_atexit = getattr(threading, "_register_atexit", None)
 if _register_atexit is not None:  # runs before non-daemon threads are joined
     _register_atexit(_on_exit)
+
+# Every executor, so that a forked child can give each a fresh start.
+_executors: weakref.WeakSet[SerialExecutor] = weakref.WeakSet()
+
+#: Why work queued before a fork is not done in the child.
+_FORKED = "the process forked: work queued before the fork is done by the parent only"
+
+
+def _after_fork_in_child() -> None:
+    global _names_lock, _registry_lock, _pool_lock, _pool
+    # Locks another thread held at the fork stay held in the child for good.
+    _names_lock, _registry_lock, _pool_lock = threading.Lock(), threading.Lock(), threading.Lock()
+    _idle.clear()
+    # The shared pool's threads are the parent's, and a stdlib pool never replaces
+    # them: the child makes its own on first use.
+    _pool = None
+    for executor in list(_executors):
+        executor._after_fork_in_child()
 
 
 def _cancel_futures(triples: Iterable[Any]) -> None:
@@ -180,6 +200,8 @@ class SerialExecutor(concurrent.futures.Executor):
         self._shutdown = False
         self._discard = False  # shutdown(cancel_futures=True): drop the current batch
         self._started = 0
+        self._batch: list[Any] | None = None  # what the worker took and runs now
+        _executors.add(self)
 
     @property
     def name(self) -> str:
@@ -193,6 +215,24 @@ class SerialExecutor(concurrent.futures.Executor):
 
     def __shortly_owner_thread__(self) -> threading.Thread | None:
         return self._thread
+
+    def _after_fork_in_child(self) -> None:
+        """In a forked child: no worker yet, and none of the parent's work.
+
+        The work queued or taken when the process forked is the parent's to do: doing
+        it here too would do it twice. Its futures are cancelled in the child (one that
+        was running fails), so nothing there waits for it for ever.
+        """
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        if self._thread is threading.current_thread():
+            return  # one of its actions forked: this thread goes on as the worker
+        self._thread = None
+        self._waiting = self._hot = self._discard = False
+        taken, self._batch, queued, self._queue = self._batch, None, self._queue, []
+        for entry in (*(taken or ()), *queued):
+            if isinstance(entry, Future) and not entry.cancel(_FORKED):
+                entry.try_set_exception(RuntimeError(_FORKED))
 
     def __repr__(self) -> str:
         state = "shut down" if self._shutdown else "running" if self._thread else "idle"
@@ -366,13 +406,15 @@ class SerialExecutor(concurrent.futures.Executor):
                 if context is blank and blank:
                     blank = _Context()
             # Hold on to nothing of the last actions while idle.
-            batch = entries = context = call = future = value = None  # type: ignore[assignment]
+            batch = self._batch = entries = context = call = future = value = None  # type: ignore[assignment]
 
     def _take(self) -> list[Any] | None:
         """Everything queued, once there is some; None when the worker is to exit."""
         with self._cond:
             batch = self._queue
             if batch:
+                # _batch first: a fork at any instant finds the work in one or the other.
+                self._batch = batch
                 self._queue = []
                 return batch
         # Let a producer run before deciding. Under the GIL a producer in a tight loop
@@ -391,7 +433,7 @@ class SerialExecutor(concurrent.futures.Executor):
                     self._cond.notify_all()  # shutdown(wait=True) may be waiting for this
                     return None
                 self._wait_for_work(remaining)
-            batch = self._queue
+            batch = self._batch = self._queue
             self._queue = []
             return batch
 
@@ -472,6 +514,8 @@ ActionQueue = SerialExecutor
 
 _pool_lock = threading.Lock()
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _shared_pool() -> concurrent.futures.ThreadPoolExecutor:
