@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import gc
 import pickle
@@ -231,6 +232,25 @@ def _spawn_resumed() -> shortly.Future[Any]:
     return task
 
 
+_task_var: contextvars.ContextVar[Any] = contextvars.ContextVar("task")
+
+
+def _spawn_holding_itself() -> shortly.Future[Any]:
+    """Code whose context holds its own task (as a progress or scope variable would)."""
+    gate: shortly.Future[int] = shortly.Future()
+    box: list[shortly.Future[Any]] = []
+
+    async def code() -> None:
+        await gate
+        _task_var.set(box.pop())
+        raise ValueError("boom")
+
+    task = shortly.spawn(code())
+    box.append(task)
+    gate.set_result(1)
+    return task
+
+
 SOURCES: dict[str, Callable[[], shortly.Future[Any]]] = {
     "then, settled later": _then_later,
     "then, settled already": lambda: shortly.Future.resolved(1).then(_boom),
@@ -238,6 +258,7 @@ SOURCES: dict[str, Callable[[], shortly.Future[Any]]] = {
     "finally_": lambda: shortly.Future.resolved(1).finally_(_boom),
     "spawn, failing at once": lambda: shortly.spawn(_failing_coroutine(None)),
     "spawn, failing once resumed": _spawn_resumed,
+    "spawn, its context holding the task": _spawn_holding_itself,
 }
 
 

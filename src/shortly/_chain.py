@@ -348,7 +348,7 @@ class _Link(Sweepable):
         if error is None:
             handler, arg = self.on_result, parent._result
             if handler is None:
-                child.try_set_result(arg)
+                child._settle(arg, None)
                 return
         else:
             handler, arg = self.on_error, error
@@ -371,7 +371,9 @@ class _Link(Sweepable):
         elif runner is not None:
             depend(value, child, partial(_ran, child, self.ctx))
         elif _adapters.get(type(value), _UNKNOWN) is None:
-            child.try_set_result(value)  # the common case, without a call to resolve()
+            # The common case, straight to the settling step: the child is a plain
+            # Future this module created, so nothing overrides try_set_result.
+            child._settle(value, None)
         else:
             resolve(child, _started(value, self.ctx))
 

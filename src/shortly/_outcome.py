@@ -177,8 +177,8 @@ class Raised:
         return f"Raised({self.error!r})"
 
 
-def _calls(apply: Callable[..., Any]) -> Generator[Any, tuple[Any, ...], None]:
-    """Run ``apply(*request)`` for each request sent in; yield its value or a :class:`Raised`.
+def _calls() -> Generator[Any, tuple[Any, ...], None]:
+    """Run each call ``(fn, args, kwargs)`` sent in; yield its value or a :class:`Raised`.
 
     Why a generator: a traceback keeps the frames it passes through, and on CPython
     3.11+ a frame that outlives its run keeps its caller's frame (``f_back``), and so on
@@ -186,22 +186,33 @@ def _calls(apply: Callable[..., Any]) -> Generator[Any, tuple[Any, ...], None]:
     locals, among them the future that failure is stored in: a reference cycle, and the
     future's unhandled-failure report waits for the garbage collector (for ever under
     ``gc.disable()``). A suspended generator's frame has no caller, so a failure caught
-    here holds only the frames of the call that raised. Nothing else stays in this
-    frame between calls: the box is empty and the request deleted.
+    here holds only the frames of the call that raised. The call is made right here,
+    not through a helper whose frame would keep ``fn`` and its arguments in the
+    traceback; and nothing stays in this frame between calls: the box is empty and the
+    request deleted.
     """
     box: list[Any] = []
     request = yield None
     while True:
         try:
-            box.append(apply(*request))
+            box.append(request[0](*request[1], **request[2]))
         except BaseException as error:
             box.append(Raised(error))
         del request
         request = yield box.pop()
 
 
-def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    return fn(*args, **kwargs)
+def _calls_in() -> Generator[Any, tuple[Any, ...], None]:
+    """:func:`_calls` for requests ``(context, fn, arg)``: ``fn(arg)`` run in the context."""
+    box: list[Any] = []
+    request = yield None
+    while True:
+        try:
+            box.append(_run_in(*request))
+        except BaseException as error:
+            box.append(Raised(error))
+        del request
+        request = yield box.pop()
 
 
 _run_in = contextvars.Context.run
@@ -237,7 +248,7 @@ def capture(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     try:
         calls = pool.pop()
     except IndexError:
-        calls = _calls(_call)
+        calls = _calls()
         next(calls)
     value = calls.send((fn, args, kwargs))
     if len(pool) < _POOL_MAX:
@@ -260,7 +271,7 @@ def capture_in(ctx: contextvars.Context, fn: Callable[[Any], Any], arg: Any) -> 
     try:
         calls = pool.pop()
     except IndexError:
-        calls = _calls(_run_in)
+        calls = _calls_in()
         next(calls)
     value = calls.send((ctx, fn, arg))
     if len(pool) < _POOL_MAX:
