@@ -99,7 +99,7 @@ class AsyncObject:
 
     @property
     def logger(self) -> logging.Logger:
-        """The logger for this object: ``_logger``, else the loop's ``logger``, else pulsar's.
+        """This object's ``_logger``, else its loop's ``logger``, else pulsar's logger.
 
         >>> import logging
         >>> from shortly.compat.pulsar import AsyncObject
