@@ -14,6 +14,7 @@ import sniffio
 import trio
 
 import shortly
+import shortly.testing
 from shortly._future import listed
 
 pytestmark = [pytest.mark.timeout(20), pytest.mark.usefixtures("no_unhandled_failures")]
@@ -470,3 +471,86 @@ def test_then_with_a_coroutine_handler_needs_a_loop(loop: asyncio.AbstractEventL
 
     unused: Callable[[int], Any] = handler
     assert shortly.Future.resolved(1).then(unused, loop=loop).result(timeout=5) == 2
+
+
+class TestLoopsThatAreGone:
+    """Issue 12: a closed loop neither strands a future nor causes a spurious report."""
+
+    def test_resolving_from_the_closed_loops_own_thread_reports_nothing(self) -> None:
+        loop = asyncio.new_event_loop()
+        awaited: shortly.Future[int] = shortly.Future()
+
+        async def wait() -> int:
+            return await awaited
+
+        task = loop.create_task(wait())
+        loop.run_until_complete(asyncio.sleep(0))  # the task is parked on the future
+        assert not task.done()
+        loop.close()
+        task._log_destroy_pending = False  # type: ignore[attr-defined]  # it never ends
+        with shortly.testing.no_unhandled():
+            awaited.set_result(1)  # this thread is the loop's
+        assert awaited.result() == 1
+
+    def test_resolving_from_another_thread_reports_nothing(self) -> None:
+        loop = asyncio.new_event_loop()
+        awaited: shortly.Future[int] = shortly.Future()
+
+        async def wait() -> int:
+            return await awaited
+
+        task = loop.create_task(wait())
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+        task._log_destroy_pending = False  # type: ignore[attr-defined]
+        with shortly.testing.no_unhandled():
+            thread = threading.Thread(target=awaited.set_result, args=(1,))
+            thread.start()
+            thread.join(5)
+
+    def test_run_in_loop_on_a_loop_closed_before_it_runs_fails_the_future(self) -> None:
+        loop = asyncio.new_event_loop()  # never run: the call waits in its queue
+        ran: list[int] = []
+        f = shortly.run_in_loop(loop, ran.append, 1)
+        loop.close()
+        error = f.exception(timeout=5)
+        assert isinstance(error, RuntimeError) and "closed before it ran" in str(error)
+        assert ran == []
+
+    def test_run_in_loop_from_another_thread_on_a_loop_that_stops_and_closes(self) -> None:
+        loop = asyncio.new_event_loop()
+        ran: list[int] = []
+        scheduled = threading.Event()
+
+        def stop_then_let_the_other_thread_schedule() -> None:
+            loop.stop()  # this iteration ends the run; what comes later stays queued
+            thread = threading.Thread(
+                target=lambda: (
+                    calls.append(shortly.run_in_loop(loop, ran.append, 1)),
+                    scheduled.set(),
+                )
+            )
+            thread.start()
+            thread.join(5)
+
+        calls: list[shortly.Future[None]] = []
+        loop.call_soon(stop_then_let_the_other_thread_schedule)
+        loop.run_forever()
+        assert scheduled.is_set()
+        loop.close()
+        error = calls[0].exception(timeout=5)
+        assert isinstance(error, RuntimeError) and "closed" in str(error)
+        assert ran == []
+
+    def test_a_call_that_ran_is_not_failed_when_dropped(self) -> None:
+        loop = asyncio.new_event_loop()
+        f = shortly.run_in_loop(loop, int, "7")
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+        assert f.result(timeout=5) == 7
+
+    def test_run_in_loop_on_an_already_closed_loop_raises_at_the_call(self) -> None:
+        loop = asyncio.new_event_loop()
+        loop.close()
+        with pytest.raises(RuntimeError, match="closed"):
+            shortly.run_in_loop(loop, int)

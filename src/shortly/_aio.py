@@ -143,7 +143,10 @@ def _wake_asyncio(
     loop: asyncio.AbstractEventLoop, waiter: asyncio.Future[None], thread: int, _: object
 ) -> None:
     if _get_ident() == thread:
-        _complete(waiter)
+        # On the loop's own thread nothing can close it meanwhile; a closed loop will
+        # never run the task again, and completing the waiter would only raise.
+        if not loop.is_closed():
+            _complete(waiter)
     elif not loop.is_closed():
         # Closed meanwhile: the awaiting task will never run again.
         with contextlib.suppress(RuntimeError):
@@ -260,12 +263,59 @@ def call_in_loop(
     future: Future[Any] = Future(
         owner=EventLoopOwner(loop, threading.current_thread() if here else None)
     )
-    start = partial(_start, loop, future, fn, args, kwargs)
-    if here:
-        loop.call_soon(start, context=ctx)
-    else:
-        loop.call_soon_threadsafe(start, context=ctx)
+    start = _Call(loop, future, fn, args, kwargs)
+    try:
+        if here:
+            loop.call_soon(start, context=ctx)
+        else:
+            loop.call_soon_threadsafe(start, context=ctx)
+    except BaseException:
+        start.future = None  # the caller hears of it: nothing to fail
+        raise
     return future
+
+
+class _Call:
+    """What ``call_in_loop`` schedules: the call, and the future it must not strand.
+
+    A loop closed before it runs the call drops it unrun (``close()`` clears the
+    queue of ready callbacks, telling no one). Dropping this object is then the only
+    sign, so it fails the future with a clear error, instead of leaving it pending.
+    """
+
+    __slots__ = ("args", "fn", "future", "kwargs", "loop")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        future: Future[Any],
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        self.loop = loop
+        self.future: Future[Any] | None = future
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+
+    def __call__(self) -> None:
+        future, self.future = self.future, None
+        if future is not None:
+            _start(self.loop, future, self.fn, self.args, self.kwargs)
+
+    def __del__(self) -> None:
+        future = self.future
+        if future is None or future.done():
+            return
+        error = RuntimeError(f"the event loop was closed before it ran {self.fn!r}: {self.loop!r}")
+        if self.loop.is_closed():
+            # Dropped by close() itself, in the closing thread's own code.
+            future.try_set_exception(error)
+        else:
+            # Dropped some other way (a loop never closed, collected by the garbage
+            # collector): that may be inside any lock, so settle from elsewhere.
+            threading.Thread(target=future.try_set_exception, args=(error,), daemon=True).start()
 
 
 def _start(
@@ -319,7 +369,9 @@ def run_in_loop(
 
     The future is owned by the loop's thread: blocking on it there (the classic
     ``run_coroutine_threadsafe(...).result()`` freeze) raises
-    :class:`~shortly.DeadlockError` at once.
+    :class:`~shortly.DeadlockError` at once. If the loop is closed before it gets to
+    the call, ``fn`` never runs and the future fails with :class:`RuntimeError`
+    instead of staying pending.
 
     Raises:
         TypeError: if ``loop`` is not an asyncio event loop or ``fn`` is not callable.
