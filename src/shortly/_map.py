@@ -33,7 +33,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from ._errors import CancelledError
 from ._future import Future
-from ._scope import Scope, _is_cancel, current_scope
+from ._scope import Scope, _is_cancel, current_scope, set_current
 from ._timers import attempt, fail_running
 
 __all__ = ["MapIterator", "check_limit", "limited", "map"]
@@ -88,7 +88,7 @@ class MapIterator(Generic[R]):
         self._scope = Scope(None, False)
         self._scope._attach(current_scope())
         self._ctx = contextvars.copy_context()
-        self._ctx.run(self._scope._make_current)
+        self._ctx.run(set_current, self._scope)
         self._submit: Callable[..., Any] | None = None
         self._landings = 0  # finished calls still in _flight (under _lock)
         self._bell: Future[None] | None = None  # rung by each arrival (ordered=False)

@@ -3,23 +3,20 @@
 A thread cannot be interrupted, so a scope cancels the next best thing: every shortly
 *wait point*. The current scope travels in a :mod:`contextvars` variable, which
 ``submit``, ``later``, ``then`` handlers and :class:`~shortly.SerialExecutor` actions
-already carry to the code they run. ``Future._block`` (under ``result()``, ``wait()``,
-``sleep(...).result()``, ``Lock.acquire()``) looks the variable up once, and only when
-it is about to sleep; inside a scope it registers its one-shot waker here, so that
-cancelling the scope wakes the sleeper, which then raises
-:class:`~shortly.CancelledError`.
+already carry. ``Future._block`` (under ``result()``, ``wait()``, ``Lock.acquire()``...)
+looks it up once, only when about to sleep, and inside a scope registers its one-shot
+waker here: cancelling the scope wakes it, to raise :class:`~shortly.CancelledError`.
 
-Why waking is safe. A waker is woken by the scope only after it has been taken out of
-the future's waiter list under the future's lock, while the future is still pending;
-a future settles under that same lock, so the waker is woken by exactly one of them.
+Why waking is safe. The scope wakes a waker only after taking it out of the pending
+future's waiter list under the future's lock, under which the future settles too.
 
 The tree. Each scope knows its parent (the scope current when it was entered) and its
 entered children. A scope is *effectively* cancelled when it, or an ancestor below the
 nearest shielded scope, was cancelled; cancelling walks down the same way to wake the
 sleepers. One module lock guards the whole tree: scopes are not a hot path.
 
-Importing this module must not import :mod:`shortly._future` (which imports it), so the
-parts that start work import their helpers when called.
+:mod:`shortly._future` imports this module, so the parts that start work import theirs
+when called.
 """
 
 from __future__ import annotations
@@ -31,7 +28,7 @@ from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._checks import check_timeout
+from ._checks import check_name, check_timeout
 from ._errors import CancelledError, TimeoutError
 
 if sys.version_info >= (3, 11):
@@ -43,13 +40,14 @@ if TYPE_CHECKING:
     from ._future import Future
     from ._scope_async import AsyncBody
 
-__all__ = ["Scope", "cancelled", "checkpoint", "current_scope", "scope"]
+__all__ = ["Scope", "cancelled", "checkpoint", "current_scope", "scope", "set_current"]
 
 T = TypeVar("T")
 
 _var: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("shortly.scope", default=None)
 #: The current scope or None: the one lookup ``Future._block`` pays before sleeping.
 current_scope = _var.get
+set_current = _var.set  # (run in a copied context) for work owning a private scope
 
 _tree = threading.Lock()
 _DONE = ("FINISHED", "CANCELLED", "CANCELLED_AND_NOTIFIED")
@@ -195,16 +193,15 @@ class Scope:
         from ._cancel import watch
 
         with _tree:
-            refused = not self._entered
-            if not refused:
+            opened = self._entered
+            if opened:
                 self._children.add(future)
-                cancelled = self._origin() is not None
-        if refused:
+            cancelled = self._origin() is not None
+        if cancelled or not opened:
             future.cancel()
+        if not opened:
             raise RuntimeError(f"{self!r} is not open: start work inside its block")
-        watch(future, self._child_done)
-        if cancelled:
-            future.cancel()
+        watch(future, self._child_done)  # at once if done: it leaves _children then
         return future
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
@@ -227,13 +224,16 @@ class Scope:
         self._check_open()
         return self._adopt(self._run_here(submit, fn, *args, **kwargs))
 
-    def later(self, seconds: float, fn: Callable[..., T], /, *args: Any) -> Future[T]:
+    def later(
+        self, seconds: float, fn: Callable[..., T], /, *args: Any, name: str | None = None
+    ) -> Future[T]:
         """Run ``fn(*args)`` after ``seconds`` like :func:`shortly.later`, owned here.
 
         Raises:
             RuntimeError: if the scope's block has ended.
-            TypeError: if ``fn`` is not callable or ``seconds`` not a number.
-            ValueError: if ``seconds`` is negative or NaN.
+            TypeError: if ``fn`` is not callable, ``seconds`` not a number or ``name``
+                not a str.
+            ValueError: if ``seconds`` is negative or NaN, or ``name`` empty.
 
         >>> import shortly
         >>> with shortly.scope() as s:
@@ -244,17 +244,18 @@ class Scope:
         from ._timers import later
 
         self._check_open()
-        return self._adopt(self._run_here(later, seconds, fn, *args))
+        return self._adopt(self._run_here(later, seconds, fn, *args, name=name))
 
-    def spawn(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
-        """Run a coroutine owned by this scope; return its future.
+    def spawn(self, coro: Coroutine[Any, Any, T], *, name: str | None = None) -> Future[T]:
+        """Run a coroutine owned by this scope; return its future (labelled ``name``).
 
         Under asyncio it becomes a task of the running loop; under trio, a task of a
         nursery the scope opened; with no loop, it runs as :func:`shortly.spawn`.
 
         Raises:
             RuntimeError: if the scope's block has ended.
-            TypeError: if ``coro`` is not a coroutine object.
+            TypeError: if ``coro`` is not a coroutine object, or ``name`` not a str.
+            ValueError: if ``name`` is empty.
 
         >>> import shortly
         >>> async def answer():
@@ -266,9 +267,16 @@ class Scope:
         """
         from ._spawn import spawn
 
+        if name is not None:
+            check_name(name)
         self._check_open()
-        start = spawn if self._async is None else self._async.spawn
-        return self._adopt(self._run_here(start, coro))
+        start: Callable[[Coroutine[Any, Any, T]], Future[T]] = (
+            spawn if self._async is None else self._async.spawn
+        )
+        future = self._run_here(start, coro)
+        if name is not None:
+            future._name = name
+        return self._adopt(future)
 
     def _check_open(self) -> None:
         if not self._entered:
@@ -303,13 +311,7 @@ class Scope:
 
         if self._used:
             raise RuntimeError(f"{self!r} cannot be entered twice")
-        self._used = True
-        parent = _var.get()
-        with _tree:
-            self._parent = parent
-            if parent is not None:
-                parent._nested.add(self)
-            self._entered = True
+        self._attach(_var.get())
         self._token = _var.set(self)
         if self._timeout is not None:
             self._timer = later(self._timeout, self._cancel, True)
@@ -329,10 +331,6 @@ class Scope:
             self._parent = parent
             if parent is not None:
                 parent._nested.add(self)
-
-    def _make_current(self) -> None:
-        """Make this the current scope of the running context (run it in a copy)."""
-        _var.set(self)
 
     def _detach(self) -> None:
         with _tree:
@@ -366,9 +364,7 @@ class Scope:
     def _finish(self, error: BaseException | None) -> BaseException | None:
         if self._timer is not None:
             self._timer.cancel()
-        with _tree:
-            if self._parent is not None:
-                self._parent._nested.discard(self)
+        self._detach()
         if self._token is not None:
             _var.reset(self._token)
             self._token = None
@@ -381,7 +377,8 @@ class Scope:
         if self._timed_out and not errors:
             return TimeoutError(f"the scope's block did not finish within {self._timeout} seconds")
         if errors:
-            return _group(errors)
+            # An ExceptionGroup when every error is an Exception (BaseExceptionGroup's rule).
+            return BaseExceptionGroup("errors in a shortly scope", errors)
         return None
 
     def __enter__(self) -> Scope:
@@ -395,11 +392,9 @@ class Scope:
         tb: TracebackType | None,
     ) -> bool:
         raised = self._close(exc)
-        if raised is None:
-            return True
-        if raised is exc:
-            return False
-        raise raised
+        if raised is not None and raised is not exc:
+            raise raised
+        return raised is None
 
     async def __aenter__(self) -> Scope:
         from ._scope_async import body_for
@@ -417,23 +412,9 @@ class Scope:
     ) -> bool:
         assert self._async is not None
         raised = await self._async.exit(exc)
-        if raised is None:
-            return True
-        if raised is exc:
-            return False
-        raise raised
-
-
-def _group(errors: list[BaseException]) -> BaseException:
-    if all(isinstance(e, Exception) for e in errors):
-        return ExceptionGroupType("errors in a shortly scope", errors)  # type: ignore[type-var]
-    return BaseExceptionGroup("errors in a shortly scope", errors)
-
-
-if sys.version_info >= (3, 11):
-    from builtins import ExceptionGroup as ExceptionGroupType
-else:  # pragma: no cover - 3.10
-    from exceptiongroup import ExceptionGroup as ExceptionGroupType
+        if raised is not None and raised is not exc:
+            raise raised
+        return raised is None
 
 
 def _interrupt(waker: Any, future: Future[Any]) -> None:
@@ -441,9 +422,14 @@ def _interrupt(waker: Any, future: Future[Any]) -> None:
     lock = future._lock
     with lock:
         waiters = future._wait_list
-        if future._state in _DONE or waiters is None or waker not in waiters:
+        if future._state in _DONE or waiters is None:
             return
-        waiters.remove(waker)
+        for index, waiter in enumerate(waiters):
+            if waiter is waker:  # identity: no user __eq__ runs under our lock
+                del waiters[index]
+                break
+        else:
+            return
     waker.wake(future)
 
 
@@ -491,10 +477,8 @@ def cancelled() -> bool:
     False
     """
     current = _var.get()
-    if current is None:
-        return False
     with _tree:
-        return current._origin() is not None
+        return current is not None and current._origin() is not None
 
 
 def checkpoint() -> None:

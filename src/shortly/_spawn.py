@@ -49,6 +49,7 @@ import sniffio
 from . import _trampoline
 from ._adapt import fail, future_of
 from ._cancel import Dependant, cancel_upstream, detach
+from ._checks import check_name
 from ._errors import CancelledError
 from ._future import Future
 from ._outcome import Raised, capture
@@ -295,10 +296,10 @@ def _future_for(obj: Any) -> tuple[Future[Any] | None, BaseException | None]:
 
 
 @overload
-def spawn(code: Coroutine[Any, Any, T]) -> Future[T]: ...
+def spawn(code: Coroutine[Any, Any, T], *, name: str | None = None) -> Future[T]: ...
 @overload
-def spawn(code: Generator[Any, Any, T]) -> Future[T]: ...
-def spawn(code: Any) -> Future[Any]:
+def spawn(code: Generator[Any, Any, T], *, name: str | None = None) -> Future[T]: ...
+def spawn(code: Any, *, name: str | None = None) -> Future[Any]:
     """Run ``async def`` code, or a generator yielding futures, without an event loop.
 
     The code starts at once in this thread (spawned from inside spawned code or a
@@ -307,10 +308,13 @@ def spawn(code: Any) -> Future[Any]:
     Its return value resolves the returned future, its exception fails it, and
     ``cancel()`` throws :class:`~shortly.CancelledError` into it (see the module
     notes). A generator receives awaited values from ``yield`` (kaa's style).
+    ``name`` labels the task's future (its ``repr`` and the messages naming it).
 
     Raises:
         TypeError: if ``code`` is not a coroutine or generator object (a coroutine
-            *function* must be called first: ``spawn(main())``).
+            *function* must be called first: ``spawn(main())``), or ``name`` is not a
+            str.
+        ValueError: if ``name`` is empty.
 
     >>> import shortly, threading
     >>> async def add_later(a, b):
@@ -333,7 +337,11 @@ def spawn(code: Any) -> Future[Any]:
         raise TypeError(
             f"code must be a coroutine or generator object, not {type(code).__name__}{hint}"
         )
+    if name is not None:
+        check_name(name)
     task: Task[Any] = Task(code)
+    if name is not None:
+        task._name = name
     # Through the trampoline: at top level the code starts right here; spawned from
     # inside spawned code (or a handler) it starts as soon as that returns or parks, so
     # spawns nested to any depth keep a flat stack.

@@ -41,7 +41,7 @@ from . import _report
 from ._adapt import fail, refuse_coroutine, refuse_coroutine_function
 from ._cancel import depend, undepend
 from ._chain import follow
-from ._checks import check_delay
+from ._checks import check_delay, check_name
 from ._errors import TimeoutError
 from ._future import Future
 from ._outcome import Raised, capture
@@ -345,10 +345,14 @@ def _call_later(
 
 
 @overload
-def later(seconds: float) -> Future[None]: ...
+def later(seconds: float, *, name: str | None = None) -> Future[None]: ...
 @overload
-def later(seconds: float, fn: Callable[..., T], *args: Any) -> Future[T]: ...
-def later(seconds: float, fn: Callable[..., Any] | None = None, *args: Any) -> Future[Any]:
+def later(
+    seconds: float, fn: Callable[..., T], *args: Any, name: str | None = None
+) -> Future[T]: ...
+def later(
+    seconds: float, fn: Callable[..., Any] | None = None, *args: Any, name: str | None = None
+) -> Future[Any]:
     """A future that resolves after ``seconds``, with ``fn(*args)`` or with None.
 
     ``fn`` runs on the shared timer thread, in the :mod:`contextvars` context of this
@@ -356,14 +360,17 @@ def later(seconds: float, fn: Callable[..., Any] | None = None, *args: Any) -> F
     future) and its exception fails it. Keep ``fn`` short: it delays the timers behind
     it (see the module notes; ``shortly.submit(fn, delay=...)`` runs slow work
     elsewhere). Cancelling the future before it fires removes the timer; once ``fn``
-    has started, ``cancel()`` returns False.
+    has started, ``cancel()`` returns False. ``name`` labels the future (it shows in
+    its ``repr`` and in the messages that name it).
 
     Raises:
         TypeError: if ``seconds`` is not a number, ``fn`` is neither callable nor None,
-            or ``fn`` is an ``async def`` function (the message says how to run one
-            later; a coroutine that ``fn`` returns fails the future with TypeError).
+            ``name`` is not a str, or ``fn`` is an ``async def`` function (the message
+            says how to run one later; a coroutine that ``fn`` returns fails the
+            future with TypeError).
         ValueError: if ``seconds`` is negative or NaN (infinity and huge numbers are
-            clamped to ``threading.TIMEOUT_MAX``, which never comes in practice).
+            clamped to ``threading.TIMEOUT_MAX``, which never comes in practice), or
+            ``name`` is empty.
 
     >>> import shortly
     >>> shortly.later(0.01, lambda a, b: a + b, 2, 3).result(timeout=5)
@@ -373,27 +380,34 @@ def later(seconds: float, fn: Callable[..., Any] | None = None, *args: Any) -> F
     True
     """
     delay = check_delay(seconds, "seconds")
+    if name is not None:
+        check_name(name)
     if fn is None:
         if args:
             raise TypeError("later() got arguments for fn but no fn")
         timer: Timer[Any] = Timer()
+        timer._name = name
         _scheduler.arm(timer, delay)
         return timer
     if not callable(fn):
         raise TypeError(f"fn must be callable or None, not {type(fn).__name__}")
     refuse_coroutine_function(fn, "later()", _ASYNC_HINT)
     timer = Timer()
+    timer._name = name
     _scheduler.arm(timer, delay, _call_later, (contextvars.copy_context(), fn, args))
     return timer
 
 
-def sleep(seconds: float) -> Future[None]:
+def sleep(seconds: float, *, name: str | None = None) -> Future[None]:
     """A future that resolves with None after ``seconds``: ``await`` it or block on it.
 
+    ``name`` labels the future (it shows in its ``repr``).
+
     Raises:
-        TypeError: if ``seconds`` is not a number.
+        TypeError: if ``seconds`` is not a number, or ``name`` not a str.
         ValueError: if ``seconds`` is negative or NaN (infinity and huge numbers are
-            clamped to ``threading.TIMEOUT_MAX``, which never comes in practice).
+            clamped to ``threading.TIMEOUT_MAX``, which never comes in practice), or
+            ``name`` is empty.
 
     >>> import shortly
     >>> print(shortly.sleep(0.01).result(timeout=5))
@@ -401,6 +415,8 @@ def sleep(seconds: float) -> Future[None]:
     """
     delay = check_delay(seconds, "seconds")
     timer: Timer[None] = Timer()
+    if name is not None:
+        timer._name = check_name(name)
     _scheduler.arm(timer, delay)
     return timer
 

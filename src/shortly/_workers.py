@@ -45,7 +45,7 @@ from ._adapt import (
     when_cancelled,
 )
 from ._cancel import depend
-from ._checks import check_delay
+from ._checks import check_delay, check_name
 from ._deadlock import PoolJob
 from ._errors import DeadlockError
 from ._future import Future
@@ -613,6 +613,7 @@ def submit(
     *args: Any,
     executor: Any = None,
     delay: float | None = None,
+    name: str | None = None,
     **kwargs: Any,
 ) -> Future[T]:
     """Run ``fn(*args, **kwargs)`` on ``executor``; return a shortly future of it.
@@ -631,15 +632,18 @@ def submit(
     instant ``fn`` starts; on other executors ``cancel()`` succeeds when the executor's
     own ``cancel()`` does (a process pool refuses once the call is handed to a process).
 
-    ``executor`` and ``delay`` are this function's own keywords; to pass keywords of
-    those names to ``fn``, use :func:`functools.partial`.
+    ``name`` labels the future (see :class:`shortly.Future`): it shows in its ``repr``,
+    in timeout and deadlock messages and in unhandled-failure reports.
+
+    ``executor``, ``delay`` and ``name`` are this function's own keywords; to pass
+    keywords of those names to ``fn``, use :func:`functools.partial`.
 
     Raises:
         TypeError: if ``fn`` is not callable or is an ``async def`` function (the
-            message names :func:`shortly.spawn`), ``executor`` has no ``submit``, or
-            ``delay`` is not a number.
+            message names :func:`shortly.spawn`), ``executor`` has no ``submit``,
+            ``delay`` is not a number or ``name`` not a str.
         ValueError: if ``delay`` is negative or NaN (infinity and huge numbers are
-            clamped to ``threading.TIMEOUT_MAX``).
+            clamped to ``threading.TIMEOUT_MAX``), or ``name`` is empty.
         RuntimeError: if the executor was shut down (without ``delay``; with it,
             the future fails with that error).
 
@@ -663,15 +667,21 @@ def submit(
             f"executor must be an Executor (an object with submit()) or None, "
             f"not {type(executor).__name__}"
         )
+    if name is not None:
+        check_name(name)
     ctx = contextvars.copy_context()
     slot = bind_progress(ctx)  # shortly.progress() in fn reports on the future
     if delay is None:
-        return slot.attach(_start(executor, ctx, fn, args, kwargs))
+        future = _start(executor, ctx, fn, args, kwargs)
+        if name is not None:
+            future._name = name
+        return slot.attach(future)
     seconds = check_delay(delay, "delay")
     # A SerialExecutor owns it: its actions must not block on it (see DeadlockError).
     # Work handed to another process cannot mark it running: it mirrors that work's
     # future once it has one.
     out: Mirror[T] = Mirror(owner=executor if isinstance(executor, SerialExecutor) else None)
+    out._name = name
     timer = later(seconds)
 
     def started(_: Future[None]) -> None:
