@@ -6,9 +6,11 @@ import asyncio
 import gc
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import trio
 
 import shortly
 
@@ -91,3 +93,115 @@ class TestNames:
             return await shortly.submit(int, "5", name="parse")
 
         assert asyncio.run(main()) == 5
+
+
+@pytest.fixture
+def debug() -> Iterator[None]:
+    shortly.set_debug(True)
+    try:
+        yield
+    finally:
+        shortly.set_debug(False)
+
+
+def via(error: BaseException) -> list[str]:
+    """The function names of the traced-chain notes on ``error``, in order."""
+    return [n.rsplit(" in ", 1)[1] for n in getattr(error, "__notes__", []) if "via" in n]
+
+
+def fetch() -> shortly.Future[int]:
+    return shortly.submit(int, "not a number")
+
+
+def double(f: shortly.Future[int]) -> shortly.Future[int]:
+    return f.then(lambda v: v * 2)
+
+
+def store(f: shortly.Future[int]) -> shortly.Future[int]:
+    return f.then(lambda v: v + 1)
+
+
+@pytest.mark.usefixtures("debug")
+class TestTracedChains:
+    def test_notes_list_each_link_innermost_first(self) -> None:
+        final = store(double(fetch()))
+        with pytest.raises(ValueError) as caught:
+            final.result(timeout=5)
+        assert via(caught.value) == ["fetch", "double", "store"]
+
+    def test_a_handler_that_fails_starts_its_own_trace(self) -> None:
+        def checked(f: shortly.Future[int]) -> shortly.Future[int]:
+            return f.then(lambda v: 1 // v)
+
+        final = store(checked(shortly.Future.resolved(0)))
+        error = final.exception(timeout=5)
+        assert isinstance(error, ZeroDivisionError)
+        assert via(error) == ["checked", "store"]
+
+    def test_adoption_and_combinators_are_links(self) -> None:
+        def adopt(f: shortly.Future[int]) -> shortly.Future[int]:
+            return f.then(lambda _: fetch())
+
+        def combine(f: shortly.Future[int]) -> shortly.Future[Any]:
+            return shortly.all_of([f, shortly.Future[int]()])
+
+        final = combine(adopt(shortly.Future.resolved(1)))
+        error = final.exception(timeout=5)
+        assert isinstance(error, ValueError)
+        assert via(error)[0] == "fetch" and via(error)[-1] == "combine"
+        assert "adopt" in via(error)
+
+    def test_failure_set_from_another_thread(self) -> None:
+        def source() -> shortly.Future[int]:
+            return shortly.Future()
+
+        root = source()
+        final = store(root)
+        threading.Thread(target=root.set_exception, args=(KeyError("k"),)).start()
+        with pytest.raises(KeyError) as caught:
+            final.result(timeout=5)
+        assert via(caught.value) == ["source", "store"]
+
+    def test_asyncio_and_trio_awaiters_see_the_notes(self) -> None:
+        async def main() -> list[str]:
+            try:
+                await store(double(fetch()))
+            except ValueError as error:
+                return via(error)
+            return []
+
+        assert asyncio.run(main()) == ["fetch", "double", "store"]
+        assert trio.run(main) == ["fetch", "double", "store"]
+
+    def test_format_chain(self) -> None:
+        final = store(double(fetch()))
+        final.wait(5)
+        text = shortly.format_chain(final)
+        assert text.splitlines()[0].startswith("ValueError: invalid literal")
+        assert [line.rsplit(" in ", 1)[1] for line in text.splitlines()[1:]] == [
+            "fetch",
+            "double",
+            "store",
+        ]
+
+    def test_format_chain_of_a_pending_chain(self) -> None:
+        def start() -> shortly.Future[int]:
+            return shortly.Future()
+
+        root = start()
+        text = shortly.format_chain(store(root))
+        sites = [line.rsplit(" in ", 1)[1] for line in text.splitlines()[1:]]
+        assert sites == ["start", "store"]
+        root.set_result(1)
+
+
+class TestTracingOff:
+    def test_no_notes_outside_debug_mode(self) -> None:
+        final = store(double(fetch()))
+        error = final.exception(timeout=5)
+        assert not getattr(error, "__notes__", None)
+        assert "not debug mode" in shortly.format_chain(final)
+
+    def test_format_chain_checks_its_argument(self) -> None:
+        with pytest.raises(TypeError, match="future"):
+            shortly.format_chain("x")  # type: ignore[arg-type]

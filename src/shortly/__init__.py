@@ -30,6 +30,7 @@ from ._progress import Progress, progress
 from ._progress_bar import progress_bar
 from ._report import Unhandled, flush_reports, get_debug, set_debug, set_unhandled_handler
 from ._scope import Scope, cancelled, checkpoint, scope
+from ._trace import format_chain
 from ._spawn import spawn
 from ._timers import later, sleep, wait_until
 from ._workers import ActionQueue, SerialExecutor, submit
@@ -86,6 +87,7 @@ __all__ = [
     "Scope",
     "cancelled",
     "checkpoint",
+    "format_chain",
     "map",
     "progress",
     "progress_bar",

@@ -158,7 +158,7 @@ def _alternatives(future: Any) -> list[Any] | None:
     and ``_sources`` (combinator inputs, a shield's source).
     """
     owner = future._owner
-    sources = getattr(future, "_sources", None)
+    sources = future._sources
     alternatives: list[Any]
     if owner is not None:
         if isinstance(owner, threading.Thread):
@@ -303,7 +303,7 @@ class _Graph:
 def _fast_clear(me: threading.Thread, future: Any) -> bool:
     """The common case in one step: owned by one thread that is neither us nor waiting."""
     owner = future._owner
-    if owner is None or getattr(future, "_sources", None) is not None:
+    if owner is None or future._sources is not None:
         return False
     if isinstance(owner, threading.Thread):
         thread: threading.Thread | None = owner
@@ -311,7 +311,13 @@ def _fast_clear(me: threading.Thread, future: Any) -> bool:
         return False
     else:
         thread = owner.__shortly_owner_thread__()
-    return thread is None or (thread is not me and thread not in _waits)
+    if thread is None:
+        return True
+    if thread is me:
+        return False
+    awaited = _waits.get(thread)
+    # Waiting on nothing, or on a future just settled: it is about to move on.
+    return awaited is None or awaited.done()
 
 
 # -- messages ------------------------------------------------------------------------------

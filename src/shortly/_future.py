@@ -25,7 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import _base
 from typing import Any, TypeVar
 
-from . import _cancel, _deadlock, _progress, _report, _trampoline
+from . import _cancel, _deadlock, _progress, _report, _trace, _trampoline
 from ._checks import check_timeout
 from ._errors import CancelledError, InvalidStateError, TimeoutError
 from ._promise import PromiseMethods
@@ -327,6 +327,8 @@ class Future(PromiseMethods[T], _base.Future[T]):
             lock.release()
             if stdlib:
                 STDLIB_LOCK.release()
+        if error is not None and _report._debug:
+            _trace.note(error, self)  # before the links below add theirs: innermost first
         if waiters:
             if error is None:
                 for waiter in waiters:
