@@ -179,14 +179,17 @@ class _Combiner:
         when_cancelled(future, self._abandon)
         future._sources = inputs  # any input may settle it (see _deadlock)
         for index, f in enumerate(inputs):
+            attach(f, slot(self, index))
             if self.future is None:
-                # Decided by an input already settled: let_go saw to those still
-                # pending; the settled ones are late arrivals that got no slot.
-                for rest in inputs[index:]:
+                # Decided, by an input settled already or by another thread meanwhile.
+                # The decision let go of the inputs still pending, but this one may
+                # have got its slot just after that; the ones left got no slot, and
+                # those settled already are late arrivals.
+                self.let_go([f], None)
+                for rest in inputs[index + 1 :]:
                     if rest._state in _DONE:
                         self.late(rest)
                 break
-            attach(f, slot(self, index))
         return future
 
     def claim(self, take_over: bool) -> tuple[Future[Any], list[Future[Any]]]:

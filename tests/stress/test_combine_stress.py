@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +13,7 @@ import pytest
 
 import shortly
 from shortly import Future, Ok
+from shortly._future import listed
 
 pytestmark = pytest.mark.usefixtures("no_unhandled_failures")
 
@@ -190,3 +192,57 @@ def test_cancelling_a_combinator_while_threads_resolve_its_inputs() -> None:
         assert all(f.done() for f in fs)
         if combined.cancelled():
             assert all(f.cancelled() or f.result() == i for i, f in enumerate(fs))
+
+
+def test_consumers_racing_settlements_leave_nothing_on_a_shared_future() -> None:
+    """8 threads race a shared long-lived future against their own, which 4 other
+    threads settle as soon as the race is built; every race is won by its own input
+    exactly once, and the shared future keeps only its one real callback."""
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    shared: Future[Any] = Future()
+    shared.add_done_callback(lambda _: None)  # somebody else wants it
+    per_thread, racers, settlers = 1_000, 8, 4
+    todo: list[Future[int]] = []
+    todo_lock = threading.Condition()
+    wins = [0] * racers
+    finished = threading.Event()
+
+    def settle() -> None:
+        while True:
+            with todo_lock:
+                while not todo and not finished.is_set():
+                    todo_lock.wait(0.05)
+                if not todo:
+                    return
+                f = todo.pop()
+            f.set_result(1)
+
+    def race(n: int) -> None:
+        for i in range(per_thread):
+            own: Future[int] = Future()
+            kind = (shortly.race, shortly.any_of)[i % 2]
+            inputs = [shared, own] if i % 4 < 2 else [own, shared]
+            combined = kind(inputs)
+            with todo_lock:
+                todo.append(own)
+                todo_lock.notify()
+            assert combined.result(timeout=10) == 1
+            wins[n] += 1
+
+    try:
+        threads = [threading.Thread(target=settle) for _ in range(settlers)]
+        threads += [threading.Thread(target=race, args=(n,)) for n in range(racers)]
+        for t in threads[settlers:] + threads[:settlers]:
+            t.start()
+        for t in threads[settlers:]:
+            t.join(30)
+        finished.set()
+        for t in threads[:settlers]:
+            t.join(10)
+    finally:
+        sys.setswitchinterval(switch_interval)
+    assert wins == [per_thread] * racers
+    left = listed(shared._callbacks)
+    assert len(left) <= 2, f"{len(left)} callbacks left"  # its own, and the late-failure hook
+    assert not shared.done()
