@@ -127,7 +127,6 @@ class Future(PromiseMethods[T], _base.Future[T]):
         "_name",
         "_owner",
         "_result",
-        "_sources",
         "_state",
         "_upstream",
         "_wait_list",
@@ -137,8 +136,9 @@ class Future(PromiseMethods[T], _base.Future[T]):
     _result: Any
     _exception: BaseException | None
     # What a derived future settles from besides its upstream, for the deadlock check
-    # (combinator inputs, a shield's source, a timeout's source); unset until then.
-    _sources: Any
+    # (combinator inputs, a shield's source, a timeout's source). A class default, not
+    # a slot: the few futures that set it pay for an instance dict, the rest nothing.
+    _sources: Any = None
 
     def __init__(self, *, owner: _deadlock.Owner | None = None, name: str | None = None) -> None:
         # hasattr on the type, not isinstance(OwnerLike): a runtime Protocol check is slow.
@@ -533,11 +533,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
             return True
         _trampoline.help_drain(self.done)
         # Checked only when somebody is known to settle it: an owner, or sources.
-        if (
-            self._owner is None
-            and self._upstream is None
-            and getattr(self, "_sources", None) is None
-        ):
+        if self._owner is None and self._upstream is None and self._sources is None:
             _deadlock.warn_if_in_loop(self)
             return self._sleep(timeout)
         with _deadlock.waiting(self):
