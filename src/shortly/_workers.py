@@ -621,7 +621,11 @@ def submit(
     ``executor`` may be any :class:`concurrent.futures.Executor`, or any object with a
     ``submit`` returning something :func:`shortly.future_of` adapts (a dask
     ``distributed.Client`` works). ``None`` means a shared thread pool created on first
-    use. On thread executors ``fn`` runs in this call's :mod:`contextvars` context.
+    use, of the stdlib's default size (``min(32, os.cpu_count() + 4)`` threads); pass
+    ``executor=ThreadPoolExecutor(n)`` for another. A task on a thread pool that would
+    make every worker wait on work still queued there raises
+    :class:`~shortly.DeadlockError` (see the deadlocks guide). On thread executors
+    ``fn`` runs in this call's :mod:`contextvars` context.
     With ``delay``, ``fn`` is submitted after that many seconds (the timer thread only
     starts it); cancelling the future before then means it is never submitted.
 
