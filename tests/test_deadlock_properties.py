@@ -8,7 +8,8 @@
 
 Expressions are built from owned futures with every derivation shortly offers (then,
 catch, shield, all_of, gather, race, any_of, with_timeout, a timer, work submitted to a
-serial worker or to a thread pool through shortly.submit).
+serial worker or to a thread pool through shortly.submit, and waits made by actions of
+serial workers and by pool tasks).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ def expressions(owners: list[int], *, free: bool) -> st.SearchStrategy[Expr]:
         leaves += [st.just(("sleep",)), st.just(("serial",)), st.just(("resolved",))]
 
     def extend(inner: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
-        unary = st.sampled_from(["then", "catch", "shield", "pool"] + (["timeout"] if free else []))
+        unary = st.sampled_from(
+            ["then", "catch", "shield", "pool", "serial-wait"] + (["timeout"] if free else [])
+        )
         nary = st.sampled_from(["all_of", "gather", "race", "any_of"])
         return st.one_of(
             st.tuples(unary, inner),
@@ -56,7 +59,7 @@ def pool_jobs(expr: Expr) -> int:
     """How many pool jobs an expression submits (the pool gets a worker for each)."""
     if expr[0] == "pool":
         return 1 + pool_jobs(expr[1])
-    if expr[0] in ("then", "catch", "shield", "timeout"):
+    if expr[0] in ("then", "catch", "shield", "timeout", "serial-wait"):
         return pool_jobs(expr[1])
     if expr[0] in ("all_of", "gather", "race", "any_of"):
         return sum(pool_jobs(e) for e in expr[1])
@@ -74,6 +77,7 @@ class World:
             max(pool_size, 1), thread_name_prefix="prop-pool"
         )
         self.serial = shortly.SerialExecutor(name="prop-serial")
+        self.serials: list[shortly.SerialExecutor] = []
         self.refused: list[str] = []
         self.failed: list[BaseException] = []
         self.lock = threading.Lock()
@@ -117,16 +121,21 @@ class World:
             return shortly.shield(source)
         if kind == "timeout":
             return source.with_timeout(WAIT)
-        assert kind == "pool"
 
         def job() -> None:
             self.wait(source, threading.current_thread().name)
 
+        if kind == "serial-wait":
+            # A worker of its own: behind another waiting action it would be stuck.
+            self.serials.append(shortly.SerialExecutor(name=f"prop-serial-{len(self.serials)}"))
+            return self.serials[-1].submit(job)
+        assert kind == "pool"
         return shortly.submit(job, executor=self.pool)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
-        self.serial.shutdown()
+        for serial in [self.serial, *self.serials]:
+            serial.shutdown()
 
 
 def run(plans: list[list[Expr]]) -> World:
