@@ -26,7 +26,7 @@ from . import _trampoline
 from ._adapt import future_of
 from ._cancel import Sweepable, attach, undepend
 from ._checks import check_timeout
-from ._combine import check_flag, items_of
+from ._combiner import check_flag, items_of
 from ._errors import TimeoutError
 from ._future import Future
 

@@ -2,7 +2,7 @@
 
 The structure is walked once, without recursion (so depth is limited by memory only):
 its containers are copied with a hole for each leaf, the leaves go to the all_of
-machinery of :mod:`shortly._combine`, and the values fill the holes. O(n) in leaves
+machinery of :mod:`shortly._combiner`, and the values fill the holes. O(n) in leaves
 and containers; failure, cancellation and responsibility rules are all_of's.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._combine import AllOf, AllSlot, check_flag, inputs_of
+from ._combiner import AllOf, AllSlot, check_flag, inputs_of
 from ._future import Future
-from ._map import check_limit, limited
+from ._limit import check_limit, limited
 
 __all__ = ["gather"]
 
