@@ -252,3 +252,42 @@ class TestProgressBar:
     def test_source_is_checked(self) -> None:
         with pytest.raises(TypeError, match="source"):
             shortly.progress_bar(3, file=io.StringIO())  # type: ignore[call-overload]
+
+
+class TestGroups:
+    def test_map_counts_results_taken_of_the_input_length(self) -> None:
+        seen: list[shortly.Progress] = []
+        results = shortly.map(abs, range(-200, 0), limit=4)
+        results.on_progress(seen.append)
+        assert sum(results) == sum(range(1, 201))
+        assert seen[0] == shortly.Progress(0, 200) and seen[-1] == shortly.Progress(200, 200)
+        assert [p.done for p in seen] == sorted(p.done for p in seen)  # in order
+        assert len(seen) < 200  # throttled
+
+    def test_map_over_an_endless_input_counts_calls_started(self) -> None:
+        seen: list[shortly.Progress] = []
+        with shortly.map(abs, iter(int, 1), limit=2) as results:
+            results.on_progress(seen.append)
+            for _ in range(5):
+                next(results)
+        assert seen[-1].total is not None and seen[-1].done <= seen[-1].total
+
+    def test_a_scope_counts_its_children_from_many_threads(self) -> None:
+        seen: list[shortly.Progress] = []
+        with shortly.scope() as s:
+            s.on_progress(seen.append)
+            for n in range(50):
+                s.submit(abs, -n)
+        assert seen[-1] == shortly.Progress(50, 50)
+        assert [p.done for p in seen] == sorted(p.done for p in seen)
+
+    def test_async_scope_children(self) -> None:
+        async def main() -> shortly.Progress:
+            seen: list[shortly.Progress] = []
+            async with shortly.scope() as s:
+                s.on_progress(seen.append)
+                for _ in range(3):
+                    s.spawn(asyncio.sleep(0))
+            return seen[-1]
+
+        assert asyncio.run(main()) == shortly.Progress(3, 3)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ._combiner import AllOf, AllSlot, check_flag, inputs_of
 from ._future import Future
-from ._map import check_limit, limited
+from ._limit import check_limit, limited
 
 __all__ = ["gather"]
 

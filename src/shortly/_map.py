@@ -26,17 +26,18 @@ import contextvars
 import inspect
 import queue
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from functools import partial
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sized
 from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
 
 from ._errors import CancelledError
 from ._future import Future
+from ._limit import check_limit, trio_task
+from ._progress import Progress, Tally
 from ._scope import Scope, _is_cancel, current_scope, set_current
 from ._timers import attempt, fail_running
 
-__all__ = ["MapIterator", "check_limit", "limited", "map"]
+__all__ = ["MapIterator", "map"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -73,6 +74,7 @@ class MapIterator(Generic[R]):
         limit: int,
         executor: Any,
         ordered: bool,
+        total: int | None = None,
     ) -> None:
         self._fn = fn
         self._items: Iterator[Any] | None = items
@@ -92,6 +94,7 @@ class MapIterator(Generic[R]):
         self._submit: Callable[..., Any] | None = None
         self._landings = 0  # finished calls still in _flight (under _lock)
         self._bell: Future[None] | None = None  # rung by each arrival (ordered=False)
+        self._tally = Tally(total)  # progress: calls finished, of the input's length
 
     # -- starting calls -----------------------------------------------------------------
 
@@ -124,6 +127,7 @@ class MapIterator(Generic[R]):
             future = Future()
             submit(_run, self._ctx.copy(), self._fn, item, future)
         future.add_done_callback(self._landed)
+        self._tally.start()
         return future
 
     def _submitter(self) -> Callable[..., Any]:
@@ -157,7 +161,7 @@ class MapIterator(Generic[R]):
 
             return future_of(self._ctx.copy().run(asyncio.ensure_future, self._fn(item)))
         if library == "trio":
-            return _trio_task(self._ctx.copy(), self._fn(item))
+            return trio_task(self._ctx.copy(), self._fn(item))
         raise RuntimeError(f"map of a coroutine function runs under asyncio or trio, not {library}")
 
     def _landed(self, future: Future[Any]) -> None:
@@ -210,6 +214,7 @@ class MapIterator(Generic[R]):
         """The result of a done future; start the next call first."""
         with self._lock:
             self._landings -= 1  # it left _flight (its _landed may still be to come)
+        self._tally.finish()  # counted as taken, in the consumer's own order
         if self._error is not None:
             self._raise()
         if future.cancelled():
@@ -261,6 +266,24 @@ class MapIterator(Generic[R]):
     def _finish(self) -> None:
         self._closed = True
         self._scope._detach()
+        self._tally.close()
+
+    def on_progress(self, callback: Callable[[Progress], object]) -> None:
+        """Call ``callback(progress)`` as results are taken: how many, of the input's length.
+
+        The total is ``len(iterable)`` when the input has one, else the calls started so
+        far. Reports are throttled as a future's are (see :meth:`shortly.Future.on_progress`).
+
+        Raises:
+            TypeError: if ``callback`` is not callable.
+
+        >>> import shortly
+        >>> results, seen = shortly.map(abs, [-1, -2]), []
+        >>> results.on_progress(seen.append)
+        >>> list(results), seen[-1]
+        ([1, 2], Progress(done=2, total=2, note=None))
+        """
+        self._tally.listen(callback)
 
     def close(self) -> None:
         """Stop: cancel the calls in flight and read no more input.
@@ -283,6 +306,7 @@ class MapIterator(Generic[R]):
             future.cancel()
         self._flight.clear()
         self._scope._detach()
+        self._tally.close()
 
     def __enter__(self) -> MapIterator[R]:
         return self
@@ -321,108 +345,6 @@ async def _settled(future: Future[Any]) -> None:
         except BaseException:
             if not future.done():
                 raise
-
-
-def _trio_task(ctx: contextvars.Context, coro: Awaitable[Any]) -> Future[Any]:
-    """Run ``coro`` as a trio system task; cancelling the future cancels the task."""
-    import trio
-
-    from ._adapt import fail, when_cancelled
-
-    future: Future[Any] = Future()
-    token = trio.lowlevel.current_trio_token()
-
-    async def run() -> None:
-        with trio.CancelScope() as own:
-            when_cancelled(future, lambda _msg: token.run_sync_soon(own.cancel))
-            try:
-                value = await coro
-            except trio.Cancelled:
-                future.cancel()
-                raise
-            except BaseException as error:
-                fail(future, error)
-                return
-            future.try_set_result(value)
-            return
-        future.cancel()
-
-    trio.lowlevel.spawn_system_task(run, context=ctx)
-    return future
-
-
-def check_limit(limit: object) -> int:
-    """``limit`` if it is an int of at least 1; else a TypeError or ValueError naming it."""
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise TypeError(f"limit must be an int, not {type(limit).__name__}")
-    if limit < 1:
-        raise ValueError(f"limit must be at least 1, not {limit}")
-    return limit
-
-
-def limited(leaves: list[Any], limit: int) -> list[Any]:
-    """``leaves`` with each coroutine replaced by a future; at most ``limit`` run at once.
-
-    Futures and values pass through: they stand for work already running. Coroutines
-    start in order as slots free up: as tasks of the running asyncio loop or trio run,
-    else driven by :func:`shortly.spawn`. Cancelling a stand-in before its coroutine
-    starts means it never starts; afterwards it cancels the task.
-    """
-    import sniffio
-
-    from ._cancel import depend, watch
-    from ._chain import follow
-
-    waiting: collections.deque[tuple[Any, Future[Any]]] = collections.deque()
-    out = list(leaves)
-    for index, leaf in enumerate(leaves):
-        if inspect.iscoroutine(leaf):
-            stand_in: Future[Any] = Future()
-            out[index] = stand_in
-            waiting.append((leaf, stand_in))
-    if not waiting:
-        return out
-    library = sniffio.current_async_library() if _in_async() else None
-    lock = threading.Lock()
-
-    def start_next(_: object = None) -> None:
-        while True:
-            with lock:
-                if not waiting:
-                    return
-                coro, target = waiting.popleft()
-            if target.done():  # cancelled while it waited: it never starts
-                coro.close()
-                continue
-            task = _start_coroutine(coro, library)
-            depend(task, target, partial(follow, target))
-            watch(task, start_next)  # not interest: a cancelled stand-in cancels the task
-            return
-
-    for _ in range(min(limit, len(waiting))):
-        start_next()
-    return out
-
-
-def _in_async() -> bool:
-    import sniffio
-
-    try:
-        sniffio.current_async_library()
-    except sniffio.AsyncLibraryNotFoundError:
-        return False
-    return True
-
-
-def _start_coroutine(coro: Any, library: str | None) -> Future[Any]:
-    from ._adapt import future_of
-    from ._spawn import spawn
-
-    if library == "asyncio":
-        return future_of(coro)
-    if library == "trio":
-        return _trio_task(contextvars.copy_context(), coro)
-    return spawn(coro)
 
 
 @overload
@@ -485,4 +407,5 @@ def map(
         items = iter(iterable)
     except TypeError:
         raise TypeError(f"iterable must be iterable, not {type(iterable).__name__}") from None
-    return MapIterator(fn, items, limit, executor, ordered)
+    total = len(iterable) if isinstance(iterable, Sized) else None
+    return MapIterator(fn, items, limit, executor, ordered, total)

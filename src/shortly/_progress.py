@@ -38,6 +38,7 @@ __all__ = [
     "INTERVAL",
     "Progress",
     "Slot",
+    "Tally",
     "Updates",
     "bind",
     "on_progress",
@@ -185,17 +186,79 @@ def report_progress(
         channel.direct(Progress(done, total, note))
 
 
+class Tally:
+    """The progress of a group of children (a map's calls, a scope's children), counted.
+
+    Each finished child counts 1, out of ``total`` when it is known, else out of the
+    children started so far. Nothing is reported until somebody listens.
+    """
+
+    __slots__ = ("finished", "key", "lock", "started", "total")
+
+    def __init__(self, total: int | None = None) -> None:
+        self.lock = threading.Lock()
+        self.key: Future[None] | None = None  # what listeners subscribe to, made on demand
+        self.started = self.finished = 0
+        self.total = total
+
+    def start(self) -> None:
+        with self.lock:
+            self.started += 1
+            if self.key is not None:
+                self.tell()
+
+    def finish(self, _: object = None) -> None:
+        with self.lock:
+            self.finished += 1
+            if self.key is not None:
+                self.tell()
+
+    def tell(self) -> None:
+        """Report the counts (under ``lock``: reports go out in the order counted)."""
+        assert self.key is not None
+        total = self.total if self.total is not None else self.started
+        report_progress(self.key, self.finished, total)
+
+    def listen(self, callback: Callable[[Progress], object]) -> None:
+        from ._future import Future
+
+        with self.lock:
+            if self.key is None:
+                self.key = Future()
+            on_progress(self.key, callback)
+            self.tell()
+
+    def close(self) -> None:
+        """The group is over: its channel leaves the table."""
+        key = self.key
+        if key is not None:
+            key.try_set_result(None)  # a report held back by the throttle goes out first
+
+
 # -- consuming -------------------------------------------------------------------------
 
 
 class _Channel:
     """A listened-to future's progress: listeners, throttle, the last report."""
 
-    __slots__ = ("future", "held", "inputs", "last", "listeners", "lock", "sent_at", "timer")
+    __slots__ = (
+        "delivering",
+        "future",
+        "held",
+        "inputs",
+        "last",
+        "listeners",
+        "lock",
+        "sent_at",
+        "timer",
+    )
 
     def __init__(self, future: Future[Any]) -> None:
         self.future = future
         self.lock = threading.Lock()
+        # Listeners run outside ``lock``, one delivery at a time, and only for the
+        # latest report: two threads reporting at once must not deliver out of order.
+        self.delivering = threading.RLock()
         self.listeners: list[Callable[[Progress], object]] = []
         self.last: Progress | None = None
         self.held: Progress | None = None
@@ -220,8 +283,15 @@ class _Channel:
             self.held = None
             self.sent_at = now
             self.last = update
-            listeners = list(self.listeners)
-        _deliver(listeners, update)
+        self.send(update)
+
+    def send(self, update: Progress) -> None:
+        with self.delivering:
+            with self.lock:
+                if self.last is not update:
+                    return  # a later report went out meanwhile: this one is stale
+                listeners = list(self.listeners)
+            _deliver(listeners, update)
 
     def flush(self) -> None:
         with self.lock:
@@ -231,8 +301,7 @@ class _Channel:
                 return
             self.sent_at = time.monotonic()
             self.last = update
-            listeners = list(self.listeners)
-        _deliver(listeners, update)
+        self.send(update)
 
     def closed(self, future: Future[Any]) -> None:
         """The future is done: deliver what was held, then leave the table."""

@@ -10,10 +10,9 @@ waker here: cancelling the scope wakes it, to raise :class:`~shortly.CancelledEr
 Why waking is safe. The scope wakes a waker only after taking it out of the pending
 future's waiter list under the future's lock, under which the future settles too.
 
-The tree. Each scope knows its parent (the scope current when it was entered) and its
-entered children. A scope is *effectively* cancelled when it, or an ancestor below the
-nearest shielded scope, was cancelled; cancelling walks down the same way to wake the
-sleepers. One module lock guards the whole tree: scopes are not a hot path.
+The tree. A scope knows its parent (current when it was entered) and nested scopes. It
+is *effectively* cancelled when it, or an ancestor below the nearest shielded scope, is;
+cancelling walks down the same way. One lock guards the tree: scopes are no hot path.
 
 :mod:`shortly._future` imports this module, so the parts that start work import theirs
 when called.
@@ -25,11 +24,11 @@ import contextvars
 import sys
 import threading
 from collections.abc import Callable, Coroutine
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._checks import check_name, check_timeout
 from ._errors import CancelledError, TimeoutError
+from ._progress import Progress, Tally
 
 if sys.version_info >= (3, 11):
     from builtins import BaseExceptionGroup
@@ -94,6 +93,7 @@ class Scope:
         self._timer: Future[Any] | None = None
         self._idle: list[Future[None]] = []  # resolved when the last child is done
         self._async: AsyncBody | None = None  # the async block's task, if any
+        self._tally = Tally()  # progress: children finished, of those started
 
     def __repr__(self) -> str:
         state = "cancelled" if self._cancel_called else "active" if self._entered else "closed"
@@ -106,10 +106,8 @@ class Scope:
         """Whether this scope was cancelled (by ``cancel()``, a failure or its timeout).
 
         >>> import shortly
-        >>> with shortly.scope() as s:
-        ...     s.cancel()
-        >>> s.cancel_called
-        True
+        >>> shortly.scope().cancel_called
+        False
         """
         return self._cancel_called
 
@@ -201,6 +199,7 @@ class Scope:
             future.cancel()
         if not opened:
             raise RuntimeError(f"{self!r} is not open: start work inside its block")
+        self._tally.start()
         watch(future, self._child_done)  # at once if done: it leaves _children then
         return future
 
@@ -278,11 +277,27 @@ class Scope:
             future._name = name
         return self._adopt(future)
 
+    def on_progress(self, callback: Callable[[Progress], object]) -> None:
+        """Call ``callback(progress)`` as children finish: how many, of those started.
+
+        Raises:
+            TypeError: if ``callback`` is not callable.
+
+        >>> import shortly; seen = []
+        >>> with shortly.scope() as s:
+        ...     s.on_progress(seen.append)
+        ...     children = [s.submit(abs, -n) for n in range(3)]
+        >>> seen[-1]
+        Progress(done=3, total=3, note=None)
+        """
+        self._tally.listen(callback)
+
     def _check_open(self) -> None:
         if not self._entered:
             raise RuntimeError(f"{self!r} is not open: start work inside its block")
 
     def _child_done(self, future: Future[Any]) -> None:
+        self._tally.finish()  # before the block may end, below
         error = None
         if not future.cancelled():
             error = future._exception
@@ -315,14 +330,6 @@ class Scope:
         self._token = _var.set(self)
         if self._timeout is not None:
             self._timer = later(self._timeout, self._cancel, True)
-
-    def _close(self, error: BaseException | None) -> BaseException | None:
-        """End the block once every child is done; the error to raise, if any."""
-        if error is not None:
-            self._cancel(timed_out=False)
-        with self._all_done:
-            self._all_done.wait_for(self._shut)
-        return self._finish(error)
 
     def _attach(self, parent: Scope | None) -> None:
         """Open without a block, under ``parent``: for work that owns a private scope."""
@@ -365,6 +372,7 @@ class Scope:
         if self._timer is not None:
             self._timer.cancel()
         self._detach()
+        self._tally.close()
         if self._token is not None:
             _var.reset(self._token)
             self._token = None
@@ -386,35 +394,28 @@ class Scope:
         return self
 
     def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
     ) -> bool:
-        raised = self._close(exc)
+        if exc is not None:
+            self._cancel(timed_out=False)
+        with self._all_done:  # every child is waited for, whatever happened
+            self._all_done.wait_for(self._shut)
+        raised = self._finish(exc)
         if raised is not None and raised is not exc:
             raise raised
         return raised is None
 
     async def __aenter__(self) -> Scope:
-        from ._scope_async import body_for
+        from ._scope_async import enter
 
-        self._async = body_for(self)
-        await self._async.enter()
-        self._open()
-        return self
+        return await enter(self)
 
     async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
     ) -> bool:
-        assert self._async is not None
-        raised = await self._async.exit(exc)
-        if raised is not None and raised is not exc:
-            raise raised
-        return raised is None
+        from ._scope_async import leave
+
+        return await leave(self, exc)
 
 
 def _interrupt(waker: Any, future: Future[Any]) -> None:

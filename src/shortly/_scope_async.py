@@ -20,12 +20,29 @@ if TYPE_CHECKING:
     from ._future import Future
     from ._scope import Scope
 
-__all__ = ["AsyncBody", "body_for"]
+__all__ = ["AsyncBody", "enter", "leave"]
 
 T = TypeVar("T")
 
 
-def body_for(scope: Scope) -> AsyncBody:
+async def enter(scope: Scope) -> Scope:
+    """``async with scope``: the body first (a trio nursery opens), then the scope."""
+    scope._async = body = _body_for(scope)
+    await body.enter()
+    scope._open()
+    return scope
+
+
+async def leave(scope: Scope, error: BaseException | None) -> bool:
+    """The end of ``async with scope``: True to swallow ``error``; raises what replaces it."""
+    assert scope._async is not None
+    raised = await scope._async.exit(error)
+    if raised is not None and raised is not error:
+        raise raised
+    return raised is None
+
+
+def _body_for(scope: Scope) -> AsyncBody:
     """The async body for the library running this task."""
     import sniffio
 
