@@ -49,15 +49,14 @@ class TestWaitPoints:
         assert_cancelled(f)
 
     def test_each_wait_point_raises_at_once_in_a_cancelled_scope(self) -> None:
-        pending: shortly.Future[int] = shortly.Future()
         lock = shortly.Lock("test-scope-wait-points")
         queue = shortly.SerialExecutor()
         gate = threading.Event()
         blocked = queue.submit(gate.wait, 5)
         waits = {
-            "result": lambda: pending.result(),
-            "wait": lambda: pending.wait(),
-            "exception": lambda: pending.exception(),
+            "result": lambda: shortly.Future[int]().result(),
+            "wait": lambda: shortly.Future[int]().wait(),
+            "exception": lambda: shortly.Future[int]().exception(),
             "sleep": lambda: shortly.sleep(60).result(),
             "serial": lambda: queue.submit(int).result(),
             "lock": lambda: lock.acquire(blocking=60),
@@ -74,6 +73,19 @@ class TestWaitPoints:
         blocked.result(timeout=5)
         queue.shutdown()
         assert not lock.locked()
+
+    def test_an_abandoned_wait_gives_up_its_future_by_the_upward_rule(self) -> None:
+        nap = shortly.sleep(60)
+        shared: shortly.Future[int] = shortly.Future()
+        shared.add_done_callback(lambda f: None)  # somebody else wants this one
+        with shortly.scope() as s:
+            s.cancel()
+            for waited in (nap, shared):
+                with pytest.raises(shortly.CancelledError):
+                    waited.result()
+        assert nap.cancelled()  # its timer is disarmed, not left to fire in a minute
+        assert not shared.cancelled()
+        shared.set_result(1)
 
     def test_a_done_future_still_gives_its_result(self) -> None:
         with shortly.scope() as s:

@@ -29,10 +29,11 @@ from ._outcome import Err, Ok, Outcome
 from ._progress import Progress, progress
 from ._progress_bar import progress_bar
 from ._report import Unhandled, flush_reports, get_debug, set_debug, set_unhandled_handler
-from ._scope import Scope, cancelled, checkpoint, scope
-from ._trace import format_chain
+from ._scope import Scope, scope
 from ._spawn import spawn
 from ._timers import later, sleep, wait_until
+from ._trace import format_chain
+from ._wait_points import cancelled, checkpoint
 from ._workers import ActionQueue, SerialExecutor, submit
 
 __all__ = [

@@ -27,7 +27,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._checks import check_name, check_timeout
-from ._errors import CancelledError, TimeoutError
+from ._errors import TimeoutError
 from ._progress import Progress, Tally
 
 if sys.version_info >= (3, 11):
@@ -35,35 +35,24 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - 3.10
     from exceptiongroup import BaseExceptionGroup
 
+from ._wait_points import TREE as _tree
+from ._wait_points import because, swallowed_by
+from ._wait_points import cancelled_by as _cancelled_by
+from ._wait_points import interrupt as _interrupt
+from ._wait_points import is_cancel as _is_cancel
+from ._wait_points import scope_var as _var
+
 if TYPE_CHECKING:
     from ._future import Future
     from ._scope_async import AsyncBody
 
-__all__ = ["Scope", "cancelled", "checkpoint", "current_scope", "scope", "set_current"]
+__all__ = ["Scope", "current_scope", "scope", "set_current"]
 
 T = TypeVar("T")
 
-_var: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("shortly.scope", default=None)
 #: The current scope or None: the one lookup ``Future._block`` pays before sleeping.
 current_scope = _var.get
 set_current = _var.set  # (run in a copied context) for work owning a private scope
-
-_tree = threading.Lock()
-_DONE = ("FINISHED", "CANCELLED", "CANCELLED_AND_NOTIFIED")
-
-
-def _cancelled_by(origin: Scope) -> CancelledError:
-    """The error a wait point raises; it remembers which scope's cancellation it is."""
-    error = CancelledError(f"{origin!r} was cancelled")
-    error._shortly_scope = origin  # type: ignore[attr-defined]
-    return error
-
-
-def _is_cancel(error: BaseException) -> bool:
-    if isinstance(error, CancelledError):
-        return True
-    asyncio = sys.modules.get("asyncio")
-    return asyncio is not None and isinstance(error, asyncio.CancelledError)
 
 
 class Scope:
@@ -162,15 +151,22 @@ class Scope:
     def watch(self, future: Future[Any], waker: Any) -> None:
         """Register a sleeper, or raise at once if the scope is cancelled."""
         with _tree:
+            self._sleepers[waker] = future  # unwatch() sees to it either way
             origin = self._origin()
-            if origin is None:
-                self._sleepers[waker] = future
-                return
-        raise _cancelled_by(origin)
+        if origin is not None:
+            raise _cancelled_by(origin)
 
     def unwatch(self, waker: Any) -> None:
+        """The sleeper is done; one that cancellation woke gives up on its future."""
         with _tree:
-            self._sleepers.pop(waker, None)
+            future = self._sleepers.pop(waker, None)
+            origin = self._origin()
+        if origin is not None and future is not None and not future.done():
+            from ._cancel import cancel_if_unwanted
+
+            # As a cancelled task's await does: by the upward rule (a timer of
+            # sleep() nobody else waits for is disarmed, queued work dropped).
+            cancel_if_unwanted(future, because(origin))
 
     def check(self) -> None:
         """Raise :class:`~shortly.CancelledError` if this scope is effectively cancelled."""
@@ -366,7 +362,7 @@ class Scope:
         return waiter
 
     def _swallows(self, error: BaseException) -> bool:
-        return getattr(error, "_shortly_scope", None) is self
+        return swallowed_by(error, self)
 
     def _finish(self, error: BaseException | None) -> BaseException | None:
         if self._timer is not None:
@@ -418,22 +414,6 @@ class Scope:
         return await leave(self, exc)
 
 
-def _interrupt(waker: Any, future: Future[Any]) -> None:
-    """Wake ``waker`` unless ``future`` settled first (and so wakes it itself)."""
-    lock = future._lock
-    with lock:
-        waiters = future._wait_list
-        if future._state in _DONE or waiters is None:
-            return
-        for index, waiter in enumerate(waiters):
-            if waiter is waker:  # identity: no user __eq__ runs under our lock
-                del waiters[index]
-                break
-        else:
-            return
-    waker.wake(future)
-
-
 def scope(timeout: float | None = None, *, shield: bool = False) -> Scope:
     """A block that owns the work started in it, and can cancel thread code too.
 
@@ -468,32 +448,3 @@ def scope(timeout: float | None = None, *, shield: bool = False) -> Scope:
     True
     """
     return Scope(check_timeout(timeout), bool(shield))
-
-
-def cancelled() -> bool:
-    """Whether the current scope is cancelled: a CPU loop's question.
-
-    >>> import shortly
-    >>> shortly.cancelled()
-    False
-    """
-    current = _var.get()
-    with _tree:
-        return current is not None and current._origin() is not None
-
-
-def checkpoint() -> None:
-    """Raise :class:`~shortly.CancelledError` if the current scope is cancelled.
-
-    Raises:
-        CancelledError: if the current scope (or one around it) was cancelled.
-
-    >>> import shortly
-    >>> with shortly.scope() as s:
-    ...     s.cancel()
-    ...     shortly.checkpoint()
-    ...     print("not reached")
-    """
-    current = _var.get()
-    if current is not None:
-        current.check()
