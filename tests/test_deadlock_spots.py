@@ -264,3 +264,16 @@ def test_a_pool_with_a_free_worker_is_not_refused() -> None:
         result = shortly.submit(outer, executor=pool)
         threading.Timer(0.05, release.set).start()
         assert result.result(timeout=10) == 4
+
+
+def test_run_in_loop_adopting_a_future_another_thread_settles_is_not_refused() -> None:
+    elsewhere: shortly.Future[int] = shortly.Future()
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        adopted: shortly.Future[Any] = shortly.run_in_loop(loop, lambda: elsewhere)
+        await asyncio.sleep(0)  # fn has run: the loop handed the outcome to `elsewhere`
+        threading.Timer(0.01, elsewhere.set_result, (9,)).start()
+        return int(adopted.result(timeout=5))  # freezes the loop briefly, but ends
+
+    assert asyncio.run(main()) == 9

@@ -336,7 +336,9 @@ def _start(
         if isinstance(error, (KeyboardInterrupt, SystemExit)):
             raise error
     elif isinstance(value, Future) or asyncio.isfuture(value):
-        depend(future_of(value), future, partial(follow, future))
+        source = future_of(value)
+        future._sources = source  # whoever settles it settles ours too (see _deadlock)
+        depend(source, future, partial(follow, future))
     elif isinstance(value, Awaitable):
         task = asyncio.ensure_future(value, loop=loop)
         depend(future_of(task), future, partial(follow, future))
