@@ -255,6 +255,7 @@ def test_2_3_3_adaptable_objects_are_adopted_as_thenables() -> None:
     previous = shortly.set_unhandled_handler(seen.append)
     try:
         settling.set_result("kept")
+        shortly.flush_reports()
     finally:
         shortly.set_unhandled_handler(previous)
     assert link.result() == "kept"
