@@ -291,3 +291,25 @@ class TestGroups:
             return seen[-1]
 
         assert asyncio.run(main()) == shortly.Progress(3, 3)
+
+
+class TestKaaStatus:
+    def test_a_kaa_task_status_is_reported_on_its_future(self) -> None:
+        from shortly.compat import kaa
+
+        gate = threading.Event()
+
+        @kaa.threaded(progress=True)
+        def copy(status: Any, files: int) -> int:
+            assert gate.wait(5)
+            status.set(max=files)
+            for _ in range(files):
+                status.update()
+            return files
+
+        ip = copy(3)
+        seen: list[shortly.Progress] = []
+        ip._future.on_progress(seen.append)
+        gate.set()
+        assert ip.wait(timeout=5) == 3
+        assert seen[-1] == shortly.Progress(3, 3)

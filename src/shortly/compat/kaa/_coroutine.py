@@ -22,7 +22,7 @@ from ._exceptions import InProgressAborted
 from ._inprogress import InProgress, _wrap
 from ._policy import POLICIES, POLICY_PASS_LAST, POLICY_SINGLETON, POLICY_SYNCHRONIZED, calls_of
 from ._signal import inprogress
-from ._status import InProgressStatus, status_class_of
+from ._status import InProgressStatus, report_to, status_class_of
 
 __all__ = ["CoroutineInProgress", "NotFinished", "coroutine", "delay"]
 
@@ -272,6 +272,8 @@ def _start(
     ip._box = box
     ip._setup(spawn(_drive(gen, seconds, box, gate)), True)
     ip.progress = status
+    if status is not None:
+        report_to(status, ip._future)  # shortly's progress listeners see it
     if ip.failed and not ip._future.cancelled():
         ip._future.result()  # failed before its first wait: raise it, as kaa does
     return ip

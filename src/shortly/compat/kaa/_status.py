@@ -11,7 +11,7 @@ from typing import Any
 
 from ._signal import Signal
 
-__all__ = ["InProgressStatus"]
+__all__ = ["InProgressStatus", "report_to"]
 
 
 class InProgressStatus(Signal):
@@ -145,3 +145,21 @@ def status_class_of(progress: object) -> type[InProgressStatus] | None:
     raise TypeError(
         f"progress must be a bool or an InProgressStatus subclass, not {type(progress).__name__}"
     )
+
+
+def report_to(status: InProgressStatus, future: Any) -> None:
+    """Mirror ``status`` on a shortly future: each change is a progress report on it.
+
+    So the future's ``on_progress`` listeners, ``progress_updates()`` and
+    :func:`shortly.progress_bar` follow a kaa task as they follow any future.
+
+    >>> import shortly
+    >>> from shortly.compat import kaa
+    >>> from shortly.compat.kaa._status import report_to
+    >>> future, status = shortly.Future(), kaa.InProgressStatus(max=4)
+    >>> report_to(status, future)
+    >>> future.on_progress(print)
+    >>> status.set(pos=1)
+    Progress(done=1, total=4, note=None)
+    """
+    status.connect(lambda changed: future.report_progress(changed.pos, changed.max or None))

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..._workers import SerialExecutor
 from ._inprogress import InProgress
-from ._status import InProgressStatus, status_class_of
+from ._status import InProgressStatus, report_to, status_class_of
 from .main import _loop, is_mainthread
 
 __all__ = ["MAINTHREAD", "threaded"]
@@ -105,6 +105,7 @@ def threaded(
             ip = InProgress()
             if status_class is not None:
                 ip.progress = status_class()
+                report_to(ip.progress, ip._future)  # shortly's progress listeners see it
                 args = (ip.progress, *args)
             _start(pool, wait, ip, functools.partial(func, *args, **kwargs))
             return ip.wait() if blocking else ip
