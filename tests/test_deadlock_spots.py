@@ -232,6 +232,17 @@ def test_a_pool_whose_every_worker_waits_on_queued_work_is_refused_once() -> Non
         assert f"'fan_{i}' on " in message
 
 
+def drain(everything: list[shortly.Future[int]]) -> None:
+    """Leave the shared pool idle: what is left of the work goes on once a worker is
+    free. Each outcome is read, so that no failure is reported as dropped unseen."""
+    seen = -1
+    while seen != len(everything):
+        seen = len(everything)
+        concurrent.futures.wait(everything[:seen], timeout=10)
+    for future in everything:
+        future.exception()
+
+
 def test_recursion_on_the_default_pool_is_refused_instead_of_starving_it() -> None:
     pool = _workers._shared_pool()
     size = pool._max_workers
@@ -250,11 +261,32 @@ def test_recursion_on_the_default_pool_is_refused_instead_of_starving_it() -> No
     assert time.monotonic() - started < QUICK
     assert isinstance(error, shortly.DeadlockError)
     assert f"pool 'shortly-submit' ({size} workers)" in str(error)
-    # Leave the shared pool idle: the rest of the chain goes on once a worker is free.
-    seen = -1
-    while seen != len(everything):
-        seen = len(everything)
-        concurrent.futures.wait(everything[:seen], timeout=10)
+    drain(everything)
+
+
+def test_a_recursive_fan_out_on_the_default_pool_is_refused() -> None:
+    size = _workers._shared_pool()._max_workers
+    everything: list[shortly.Future[int]] = []
+
+    def fan(depth: int) -> int:
+        if depth == 0:
+            return 1
+        kids = [shortly.submit(fan, depth - 1) for _ in range(2)]
+        everything.extend(kids)
+        # Every child is read, so that no failure is dropped unseen.
+        errors = [kid.exception(timeout=5) for kid in kids]
+        for error in errors:
+            if error is not None:
+                raise error
+        return sum(kid.result() for kid in kids)
+
+    started = time.monotonic()
+    # More waiting parents than workers: the upper levels alone fill the pool.
+    error = shortly.submit(fan, size.bit_length() + 1).exception(timeout=10)
+    assert time.monotonic() - started < QUICK
+    assert isinstance(error, shortly.DeadlockError)
+    assert "every worker waits" in str(error)
+    drain(everything)
 
 
 def test_a_pool_with_a_free_worker_is_not_refused() -> None:
