@@ -487,3 +487,12 @@ class TestBadNumbers:
             shortly.wait_until(lambda: True, timeout=bad)
         with pytest.raises(ValueError, match="interval must be a number of seconds >= 0"):
             shortly.wait_until(lambda: True, interval=bad)
+
+
+def test_with_timeout_cancel_has_cancelled_the_source_when_the_timeout_is_seen() -> None:
+    # Whoever sees the TimeoutError finds the source cancelled (it was a race before).
+    for _ in range(300):
+        slow: shortly.Future[int] = shortly.Future()
+        error = slow.with_timeout(0, cancel=True).exception(timeout=5)
+        assert isinstance(error, TimeoutError)
+        assert slow.cancelled()

@@ -226,8 +226,12 @@ class TestTheWorkerThread:
         queue.submit(ran.append, "accepted").result(timeout=5)
         assert ran == ["accepted"]
 
-    def test_an_idle_worker_does_not_delay_interpreter_exit(self) -> None:
-        code = "import shortly\nq = shortly.SerialExecutor(idle_timeout=60)\nq.put(print, 'ran')\n"
+    @pytest.mark.parametrize("idle", ["60", "None"])
+    def test_an_idle_worker_does_not_delay_interpreter_exit(self, idle: str) -> None:
+        code = (
+            f"import shortly\nq = shortly.SerialExecutor(idle_timeout={idle})\n"
+            "q.put(print, 'ran')\n"
+        )
         started = time.monotonic()
         done = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, timeout=30
@@ -729,3 +733,82 @@ class TestBadNumbers:
     def test_nan_or_negative_submit_delay(self, bad: float) -> None:
         with pytest.raises(ValueError, match="delay must be a number of seconds >= 0"):
             shortly.submit(print, delay=bad)
+
+
+class TestTheIdleWorker:
+    """Issue 18: a grace period, a thread for life, and an initializer per thread."""
+
+    def test_a_put_after_a_short_gap_reuses_the_parked_worker(self) -> None:
+        executor = shortly.SerialExecutor(name="grace")
+        first = worker_thread(executor)
+        shortly.sleep(0.05).result(timeout=5)  # the gap under test, not a synchronisation
+        assert worker_thread(executor) is first
+        assert executor.statistics().threads_started == 1
+        executor.shutdown()
+
+    def test_after_the_grace_the_worker_goes(self) -> None:
+        executor = shortly.SerialExecutor(name="grace-ends")
+        thread = worker_thread(executor)
+        thread.join(5)  # the default grace is a fraction of a second
+        assert not thread.is_alive() and not executor.statistics().worker_alive
+        assert _workers.IDLE_GRACE <= 1
+
+    def test_idle_timeout_none_keeps_one_thread_until_shutdown(self) -> None:
+        executor = shortly.SerialExecutor(name="for-life", idle_timeout=None)
+        first = worker_thread(executor)
+        shortly.sleep(0.3).result(timeout=5)  # longer than the default grace
+        threads = {worker_thread(executor) for _ in range(20)}
+        assert threads == {first} and executor.statistics().threads_started == 1
+        executor.shutdown()
+        first.join(5)
+        assert not first.is_alive()
+
+    def test_a_thread_bound_object_made_on_the_worker_keeps_working(self) -> None:
+        import sqlite3
+
+        executor = shortly.SerialExecutor(name="db", idle_timeout=None)
+        db = executor.submit(sqlite3.connect, ":memory:").result(timeout=5)
+        shortly.sleep(0.3).result(timeout=5)
+        assert executor.submit(lambda: db.execute("select 1").fetchone()).result(5) == (1,)
+        executor.submit(db.close).result(timeout=5)
+        executor.shutdown()
+
+    def test_initializer_runs_once_per_worker_thread_before_its_actions(self) -> None:
+        seen: list[tuple[str, int]] = []
+        executor = shortly.SerialExecutor(
+            name="init",
+            idle_timeout=0,
+            initializer=lambda tag: seen.append((tag, threading.get_ident())),
+            initargs=("ready",),
+        )
+        for _ in range(3):
+            first = executor.submit(threading.get_ident).result(timeout=5)
+            executor.submit(int).result(timeout=5)
+            assert seen[-1] == ("ready", first)
+            worker = executor.__shortly_owner_thread__()
+            if worker is not None:
+                worker.join(5)
+        assert len(seen) == executor.statistics().threads_started == 3
+        executor.shutdown()
+
+    def test_a_raising_initializer_breaks_the_executor(
+        self, unhandled: list[shortly.Unhandled]
+    ) -> None:
+        def fail() -> None:
+            raise OSError("no database")
+
+        executor = shortly.SerialExecutor(name="broken", initializer=fail)
+        f = executor.submit(int)
+        error = f.exception(timeout=5)
+        assert isinstance(error, concurrent.futures.BrokenExecutor)
+        assert isinstance(error.__cause__, OSError) and "broken" in str(error)
+        with pytest.raises(concurrent.futures.BrokenExecutor, match="no database"):
+            executor.put(print)
+        executor.shutdown()
+        assert [type(u.error) for u in unhandled] == [OSError]
+
+    def test_bad_initializer_arguments(self) -> None:
+        with pytest.raises(TypeError, match="initializer must be callable or None, not int"):
+            shortly.SerialExecutor(initializer=3)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="initargs must be a tuple, not list"):
+            shortly.SerialExecutor(initializer=print, initargs=[1])  # type: ignore[arg-type]

@@ -351,14 +351,42 @@ class Mirror(Future[T]):
         if source is not None:
             self.mirror(source)
 
-    def mirror(self, source: Any) -> None:
-        """Start mirroring ``source`` (a stdlib or shortly future); until then, a
-        mirror is a plain future (a delayed submit's, before its work is handed over).
+    def hand_over(self) -> bool:
+        """Before submitting the work this mirror is to mirror: False if cancelled.
+
+        Until :meth:`mirror` (or :meth:`handed_over`) is called, ``cancel()`` and
+        ``running()`` from other threads wait for the hand-over to end, since only the
+        executor's future can say whether the work started.
         """
+        with self._lock:
+            if self._state != _base.PENDING:
+                return False
+            self._source = _HandOver()
+        return True
+
+    def mirror(self, source: Any) -> None:
+        """Start mirroring ``source`` (a stdlib or shortly future)."""
+        hand_over = self._source
         self._source = source
         source.add_done_callback(self._copy)
-        if self.cancelled():
-            source.cancel()  # cancelled while the work was being handed over
+        if type(hand_over) is _HandOver:
+            hand_over.done.set()
+
+    def handed_over(self) -> None:
+        """The hand-over failed (the mirror is then failed too): stop waiting for it."""
+        hand_over, self._source = self._source, None
+        if type(hand_over) is _HandOver:
+            hand_over.done.set()
+
+    def _settled_source(self) -> Any:
+        """The source, once any hand-over has ended; None while this thread hands over."""
+        source = self._source
+        if type(source) is _HandOver:
+            if source.thread == threading.get_ident():
+                return None  # asked by the executor while submitting: nothing to say yet
+            source.done.wait()
+            source = self._source
+        return source
 
     def _copy(self, done: Any) -> None:
         _copy_from(self, done, self._message)
@@ -373,10 +401,11 @@ class Mirror(Future[T]):
         >>> shortly.future_of(concurrent.futures.Future()).running()
         False
         """
-        state, source = self._state, self._source
-        if state == _base.PENDING and source is not None:
-            return bool(source.running())
-        return state == _base.RUNNING
+        if self._state == _base.PENDING:
+            source = self._settled_source()
+            if source is not None:
+                return bool(source.running())
+        return self._state == _base.RUNNING
 
     def _cancel_one(
         self, msg: Any, only_if: Callable[[Future[T]], bool] | None
@@ -389,12 +418,24 @@ class Mirror(Future[T]):
             if state != _base.PENDING or (only_if is not None and not only_if(self)):
                 return False, None
             self._message = msg
-            source = self._source
         # Outside our lock: the stdlib runs the source's callbacks (_copy, which
         # cancels us) inside its cancel().
+        source = self._settled_source()
+        if type(self._source) is _HandOver:
+            return False, None  # the executor itself, while it takes the work: too late
         if source is not None and not source.cancel():
             return False, None  # it runs or ran: the work was not prevented
         return Future._cancel_one(self, msg, None)
+
+
+class _HandOver:
+    """A mirror's source while the work is being submitted (see Mirror.hand_over)."""
+
+    __slots__ = ("done", "thread")
+
+    def __init__(self) -> None:
+        self.thread = threading.get_ident()
+        self.done = threading.Event()
 
 
 def _from_concurrent(source: Any) -> Future[Any]:

@@ -423,10 +423,15 @@ def sleep(seconds: float, *, name: str | None = None) -> Future[None]:
 
 def _time_out(timer: Timer[Any], source: Future[Any], seconds: float, cancel: bool) -> None:
     error = TimeoutError(f"{source!r} did not settle within {seconds} seconds")
-    if timer.try_set_exception(error):
+    if cancel:
+        # The source is cancelled first, so whoever sees the TimeoutError finds it
+        # cancelled; the timer stops following it first, or that cancellation would
+        # cancel the timer instead of timing it out.
         undepend(source, timer)  # expired: a long-lived source keeps nothing of it
-        if cancel:
-            source.cancel(f"timed out after {seconds} seconds")
+        source.cancel(f"timed out after {seconds} seconds")
+        timer.try_set_exception(error)
+    elif timer.try_set_exception(error):
+        undepend(source, timer)
 
 
 def with_timeout(future: Future[T], seconds: float, *, cancel: bool = False) -> Future[T]:

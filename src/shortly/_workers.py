@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextvars
+import inspect
 import os
+import queue
 import sys
 import threading
 import time
@@ -61,6 +63,8 @@ P = ParamSpec("P")
 _copy_context = contextvars.copy_context
 _Context = contextvars.Context
 _Coroutine = types.CoroutineType
+_Function = types.FunctionType
+_CO_COROUTINE = inspect.CO_COROUTINE
 #: What to do with an ``async def`` function instead (see refuse_coroutine_function).
 _ASYNC_HINT = (
     "drive it with shortly.spawn({name}(...)), or run it on an asyncio loop "
@@ -70,10 +74,15 @@ _ASYNC_HINT = (
 _names_lock = threading.Lock()
 _names_used = 0
 
-# Idle workers (idle_timeout > 0) are told to go when the interpreter exits, so that a
-# finished program does not linger for idle_timeout seconds.
+#: How long an idle worker stays parked for more work by default, in seconds: long
+#: enough that bursts a few tens of milliseconds apart reuse one thread, short enough
+#: that an idle executor holds no thread for long.
+IDLE_GRACE = 0.25
+
+# Workers are told to go when the interpreter exits, so that a finished program does
+# not linger for a parked worker's idle_timeout.
 _registry_lock = threading.Lock()
-_idle: set[SerialExecutor] = set()
+_live: dict[threading.Thread, SerialExecutor] = {}  # each worker thread, its executor
 _exiting = False
 
 
@@ -81,10 +90,9 @@ def _on_exit() -> None:
     global _exiting
     with _registry_lock:
         _exiting = True
-        idle = list(_idle)
-    for executor in idle:
-        with executor._cond:
-            executor._cond.notify_all()
+        live = list(_live.values())
+    for executor in live:
+        executor._signal()
 
 
 _register_atexit = getattr(threading, "_register_atexit", None)
@@ -102,7 +110,10 @@ def _after_fork_in_child() -> None:
     global _names_lock, _registry_lock, _pool_lock, _pool
     # Locks another thread held at the fork stay held in the child for good.
     _names_lock, _registry_lock, _pool_lock = threading.Lock(), threading.Lock(), threading.Lock()
-    _idle.clear()
+    me = threading.current_thread()
+    live = {me: _live[me]} if me in _live else {}  # an action forked: its worker goes on
+    _live.clear()
+    _live.update(live)
     # The shared pool's threads are the parent's, and a stdlib pool never replaces
     # them: the child makes its own on first use.
     _pool = None
@@ -124,8 +135,9 @@ class SerialStatistics:
     Attributes:
         queued: actions queued and not yet taken by the worker (it takes everything
             queued at once, then runs those actions in order).
-        worker_alive: whether a worker thread exists right now.
-        threads_started: worker threads started so far (one per busy period).
+        worker_alive: whether a worker thread exists right now (running or parked).
+        threads_started: worker threads started so far (one per busy period, where
+            gaps shorter than ``idle_timeout`` do not end a period).
         shutdown: whether ``shutdown()`` was called.
 
     >>> import shortly
@@ -147,9 +159,11 @@ class SerialExecutor(concurrent.futures.Executor):
 
     A :class:`concurrent.futures.Executor`: :meth:`submit` returns a
     :class:`shortly.Future`, and :meth:`put` queues a fire-and-forget action. Actions
-    run first in, first out; a worker thread starts when work arrives and exits after
-    the queue has been empty for ``idle_timeout`` seconds (at once by default, after
-    giving producers one chance to run), to start again on the next put. An action
+    run first in, first out; a worker thread starts when work arrives, stays parked
+    for ``idle_timeout`` seconds once the queue is empty (a quarter of a second by
+    default, so bursts a little apart reuse it), then exits, to start again on the
+    next put. With ``idle_timeout=None`` one thread runs every action until
+    :meth:`shutdown`, for objects bound to a thread (an sqlite3 connection). An action
     that raises fails its future (``submit``) or is reported as an unhandled failure
     (``put``), and the queue goes on. The worker is not a daemon: work queued when the
     program ends still runs, but an idle worker does not keep it waiting.
@@ -162,10 +176,19 @@ class SerialExecutor(concurrent.futures.Executor):
 
     Args:
         name: the worker thread's name (default ``"SerialExecutor-N"``).
-        idle_timeout: seconds an idle worker waits for more work before exiting.
+        idle_timeout: seconds an idle worker stays parked for more work before it
+            exits (0: at once, after giving producers one chance to run); ``None``
+            keeps one worker thread until shutdown.
+        initializer: called as ``initializer(*initargs)`` on each new worker thread
+            before its first action, as :class:`~concurrent.futures.ThreadPoolExecutor`
+            does. If it raises, the executor is broken: queued futures fail, and
+            later ``put``/``submit`` raise, with
+            :class:`concurrent.futures.BrokenExecutor`.
+        initargs: the arguments for ``initializer``.
 
     Raises:
-        TypeError: if ``name`` is not a str or ``idle_timeout`` not a number.
+        TypeError: if ``name`` is not a str, ``idle_timeout`` neither a number nor
+            None, ``initializer`` not callable or ``initargs`` not a tuple.
         ValueError: if ``idle_timeout`` is negative or NaN (infinity and huge numbers
             are clamped to ``threading.TIMEOUT_MAX``).
 
@@ -179,7 +202,14 @@ class SerialExecutor(concurrent.futures.Executor):
     (['one', 'two', 'three'], 3)
     """
 
-    def __init__(self, name: str | None = None, *, idle_timeout: float = 0.0) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        idle_timeout: float | None = IDLE_GRACE,
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
         global _names_used
         if name is None:
             with _names_lock:
@@ -187,16 +217,31 @@ class SerialExecutor(concurrent.futures.Executor):
                 name = f"SerialExecutor-{_names_used}"
         elif not isinstance(name, str):
             raise TypeError(f"name must be a str or None, not {type(name).__name__}")
-        self._idle_timeout = check_delay(idle_timeout, "idle_timeout")
+        self._idle_timeout = (
+            None if idle_timeout is None else check_delay(idle_timeout, "idle_timeout")
+        )
+        if initializer is not None and not callable(initializer):
+            raise TypeError(
+                f"initializer must be callable or None, not {type(initializer).__name__}"
+            )
+        if not isinstance(initargs, tuple):
+            raise TypeError(f"initargs must be a tuple, not {type(initargs).__name__}")
+        self._initializer = initializer
+        self._initargs = initargs
         self._name = name
         # Everything below is guarded by _lock. The queue holds context, call, future.
         self._lock = threading.Lock()
         self._queue: list[Any] = []
-        # Idle workers wait for work on it, shutdown(wait=True) for the worker to go.
+        # shutdown(wait=True) waits on it for the worker to go.
         self._cond = threading.Condition(self._lock)
+        # A parked worker sleeps in its get(); a producer puts a token to wake it. Of
+        # the stdlib's waits with a timeout, this one wakes fastest (no Condition).
+        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._waiting = False  # the worker sleeps in _cond, waiting for work
-        self._hot = False  # a worker exists, is not waiting, no shutdown: just append
+        self._waiting = False  # the worker is parked: one token on _wake is due
+        self._broken: BaseException | None = None  # the initializer raised this
+        # A worker exists and no shutdown: just append (and wake it if it is parked).
+        self._hot = False
         self._shutdown = False
         self._discard = False  # shutdown(cancel_futures=True): drop the current batch
         self._started = 0
@@ -225,7 +270,9 @@ class SerialExecutor(concurrent.futures.Executor):
         """
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
+        self._wake = queue.SimpleQueue()
         if self._thread is threading.current_thread():
+            self._waiting = False
             return  # one of its actions forked: this thread goes on as the worker
         self._thread = None
         self._waiting = self._hot = self._discard = False
@@ -249,13 +296,25 @@ class SerialExecutor(concurrent.futures.Executor):
         with self._cond:
             if self._shutdown:
                 raise RuntimeError(f"cannot queue work on {self._name!r}: it was shut down")
+            if self._broken is not None:
+                raise self._broken_error()
             self._queue += context, call, future
-            if self._thread is not None:
-                self._cond.notify()  # it is waiting for work: it was not hot
-                return
-            thread = self._thread = threading.Thread(target=self._work, name=self._name)
-            self._hot = True
-            self._started += 1
+            thread = self._thread
+            if thread is None:
+                thread = self._thread = threading.Thread(target=self._work, name=self._name)
+                self._hot = True
+                self._started += 1
+                start = True
+            else:
+                start = False
+                parked = self._waiting  # else it is about to look at the queue anyway
+                self._waiting = False
+        if not start:
+            if parked:
+                # Woken once our lock is free: a worker woken while this thread still
+                # holds it would at once go back to sleep on it.
+                self._wake.put(None)
+            return
         # Started outside the lock: other producers keep appending meanwhile.
         try:
             thread.start()
@@ -281,6 +340,7 @@ class SerialExecutor(concurrent.futures.Executor):
         action runs. Use :meth:`submit` to get the outcome.
 
         Raises:
+            concurrent.futures.BrokenExecutor: if the initializer raised.
             TypeError: if ``action`` is not callable, or is an ``async def`` function
                 (run those with :func:`shortly.spawn`); an action that returns a
                 coroutine all the same has it closed and reported as a TypeError.
@@ -296,7 +356,8 @@ class SerialExecutor(concurrent.futures.Executor):
         """
         if not callable(action):
             raise TypeError(f"action must be callable, not {type(action).__name__}")
-        refuse_coroutine_function(action, f"{type(self).__name__}.put()", _ASYNC_HINT)
+        if type(action) is not _Function or action.__code__.co_flags & _CO_COROUTINE:
+            refuse_coroutine_function(action, "SerialExecutor.put()", _ASYNC_HINT)
         if args:
             action = partial(action, *args)
         context = _copy_context() or None
@@ -306,14 +367,16 @@ class SerialExecutor(concurrent.futures.Executor):
         try:
             hot = self._hot
             if hot:
-                queue = self._queue
-                queue.append(context)
-                queue.append(action)
-                queue.append(None)
+                self._queue += context, action, None
+                parked = self._waiting
+                if parked:
+                    self._waiting = False
         finally:
             lock.release()
         if not hot:
             self._enqueue_slow(context, action, None)
+        elif parked:
+            self._wake.put(None)  # outside the lock, which the woken worker takes first
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Queue ``fn(*args, **kwargs)``; return a future of its outcome.
@@ -321,6 +384,7 @@ class SerialExecutor(concurrent.futures.Executor):
         Cancelling the future before the action starts skips the action.
 
         Raises:
+            concurrent.futures.BrokenExecutor: if the initializer raised.
             TypeError: if ``fn`` is not callable, or is an ``async def`` function
                 (run those with :func:`shortly.spawn`); a coroutine that ``fn``
                 returns all the same is closed, and fails the future with TypeError.
@@ -335,7 +399,8 @@ class SerialExecutor(concurrent.futures.Executor):
         """
         if not callable(fn):
             raise TypeError(f"fn must be callable, not {type(fn).__name__}")
-        refuse_coroutine_function(fn, f"{type(self).__name__}.submit()", _ASYNC_HINT)
+        if type(fn) is not _Function or fn.__code__.co_flags & _CO_COROUTINE:
+            refuse_coroutine_function(fn, "SerialExecutor.submit()", _ASYNC_HINT)
         future: Future[T] = Future(owner=self)
         call = partial(fn, *args, **kwargs) if args or kwargs else fn
         context = _copy_context() or None
@@ -344,14 +409,16 @@ class SerialExecutor(concurrent.futures.Executor):
         try:
             hot = self._hot
             if hot:
-                queue = self._queue
-                queue.append(context)
-                queue.append(call)
-                queue.append(future)
+                self._queue += context, call, future
+                parked = self._waiting
+                if parked:
+                    self._waiting = False
         finally:
             lock.release()
         if not hot:
             self._enqueue_slow(context, call, future)
+        elif parked:
+            self._wake.put(None)  # outside the lock, which the woken worker takes first
         return future
 
     def _queue_future(
@@ -362,12 +429,65 @@ class SerialExecutor(concurrent.futures.Executor):
             hot = self._hot
             if hot:
                 self._queue += context, call, future
+                parked = self._waiting
+                self._waiting = False
         if not hot:
             self._enqueue_slow(context, call, future)
+        elif parked:
+            self._wake.put(None)
 
     # -- the worker -------------------------------------------------------------------
 
+    def _signal(self) -> None:
+        """Wake the worker if it is parked (for shutdown and interpreter exit)."""
+        with self._lock:
+            parked = self._waiting
+            self._waiting = False
+        if parked:
+            self._wake.put(None)
+
+    def _broken_error(self) -> concurrent.futures.BrokenExecutor:
+        error = concurrent.futures.BrokenExecutor(
+            f"the initializer of {self._name!r} raised: {self._broken!r}"
+        )
+        error.__cause__ = self._broken
+        return error
+
+    def _initialize(self) -> bool:
+        """Run the initializer on this new worker; False (executor broken) if it raised.
+
+        As ThreadPoolExecutor does: the queued work fails, and so does every later put.
+        """
+        assert self._initializer is not None
+        try:
+            self._initializer(*self._initargs)
+            return True
+        except BaseException as raised:
+            _report.report(raised, f"the initializer of {self._name!r} raised")
+            with self._cond:
+                self._broken = raised
+                self._thread = None
+                self._hot = False
+                dropped, self._queue = self._queue, []
+                self._cond.notify_all()
+            error = self._broken_error()
+            for entry in dropped:
+                if isinstance(entry, Future):
+                    entry.try_set_exception(error)
+            return False
+
     def _work(self) -> None:
+        me = threading.current_thread()
+        with _registry_lock:
+            _live[me] = self  # told to go at interpreter exit (see _on_exit)
+        try:
+            if self._initializer is None or self._initialize():
+                self._run()
+        finally:
+            with _registry_lock:
+                del _live[me]
+
+    def _run(self) -> None:
         report = _report.report
         me = threading.get_ident()
         # Actions queued without context variables share one blank context, renewed
@@ -421,35 +541,41 @@ class SerialExecutor(concurrent.futures.Executor):
         # gets no chance while this thread runs, so a worker deciding at once would
         # find the queue empty and be restarted for nearly every action.
         time.sleep(0)
-        with self._cond:
-            deadline = None
-            while not self._queue:
-                if deadline is None:
-                    deadline = time.monotonic() + self._idle_timeout
-                remaining = deadline - time.monotonic()
-                if self._shutdown or _exiting or remaining <= 0:
+        lock, wake, grace = self._lock, self._wake, self._idle_timeout
+        deadline = None if grace is None else time.monotonic() + grace
+        lock.acquire()
+        try:
+            while True:
+                batch = self._queue
+                if batch:
+                    self._batch = batch
+                    self._queue = []
+                    return batch
+                remaining = None if deadline is None else deadline - time.monotonic()
+                # _exiting is read under our lock, which _on_exit takes after setting it:
+                # either this sees it, or _on_exit sees this worker parked and wakes it.
+                if self._shutdown or _exiting or (remaining is not None and remaining <= 0):
                     self._thread = None
                     self._hot = False
                     self._cond.notify_all()  # shutdown(wait=True) may be waiting for this
                     return None
-                self._wait_for_work(remaining)
-            batch = self._batch = self._queue
-            self._queue = []
-            return batch
-
-    def _wait_for_work(self, timeout: float) -> None:
-        """Under the lock: sleep up to ``timeout``, or until work, shutdown or exit."""
-        with _registry_lock:
-            if _exiting:
-                return
-            _idle.add(self)
-        self._waiting, self._hot = True, False
-        try:
-            self._cond.wait(timeout)
+                # Park. The worker stays "hot": a producer appends under the lock, sees
+                # it parked and wakes it (see put); shutdown and exit do the same.
+                self._waiting = True
+                lock.release()
+                woken = True
+                try:
+                    wake.get(True, remaining)
+                except queue.Empty:
+                    woken = False
+                finally:
+                    lock.acquire()
+                if self._waiting:
+                    self._waiting = False  # nobody woke it: the grace ran out
+                elif not woken:
+                    wake.get()  # a wake-up raced the timeout: take its token
         finally:
-            self._waiting, self._hot = False, not self._shutdown
-            with _registry_lock:
-                _idle.discard(self)
+            lock.release()
 
     # -- stopping -----------------------------------------------------------------------
 
@@ -488,6 +614,7 @@ class SerialExecutor(concurrent.futures.Executor):
                 # The worker drops what it has taken but not started, too.
                 self._discard = self._thread is not None
             self._cond.notify_all()
+        self._signal()
         _cancel_futures(dropped)
         if wait:
             with self._cond:
@@ -688,13 +815,24 @@ def submit(
     out._name = name
     timer = later(seconds)
 
+    # Work on this process's threads marks ``out`` running itself; elsewhere, ``out``
+    # mirrors the executor's future, and a cancel waits while the work is handed over.
+    foreign = executor is not None and not isinstance(
+        executor, (SerialExecutor, concurrent.futures.ThreadPoolExecutor)
+    )
+
     def started(_: Future[None]) -> None:
         # Runs on the timer thread, or here if the timer was cancelled already.
-        if out.done():
+        if foreign:
+            if not out.hand_over():
+                return  # cancelled during the delay
+        elif out.done():
             return
         try:
             inner = _start(executor, ctx, fn, args, kwargs, out)
         except BaseException as error:
+            if foreign:
+                out.handed_over()
             fail(out, error)
             return
         if inner is not out:

@@ -56,7 +56,9 @@ def test_eight_producers_each_putting_fifty_thousand() -> None:
     check(run_producers(executor, PER_PRODUCER), PER_PRODUCER)
 
 
-def run_rounds(executor: shortly.SerialExecutor, rounds: int, per_round: int) -> None:
+def run_rounds(
+    executor: shortly.SerialExecutor, rounds: int, per_round: int, exit_every: int = 0
+) -> None:
     """Producers put a burst together, then all fall quiet until the round has run.
 
     A stranded action would be rescued by the next put; here no put comes until
@@ -95,6 +97,12 @@ def run_rounds(executor: shortly.SerialExecutor, rounds: int, per_round: int) ->
             with lock:
                 count = 0
                 complete.clear()
+            if exit_every and r % exit_every == 0:
+                # Now and then the worker is let go, so the rounds after it race a
+                # worker deciding to exit (the others race one that stays).
+                shortly.wait_until(
+                    lambda: not executor.statistics().worker_alive, timeout=10, interval=0.0005
+                ).result()
             start.wait()
             assert complete.wait(10), f"round {r}: an action was left queued with no worker"
     finally:
@@ -107,8 +115,8 @@ def run_rounds(executor: shortly.SerialExecutor, rounds: int, per_round: int) ->
 
 
 def test_quiet_spells_against_a_worker_that_keeps_exiting() -> None:
-    executor = shortly.SerialExecutor(name="stress-rounds")
-    run_rounds(executor, rounds=500, per_round=20)
+    executor = shortly.SerialExecutor(name="stress-rounds", idle_timeout=0)
+    run_rounds(executor, rounds=500, per_round=20, exit_every=10)
     # The worker went idle and exited between rounds, so the exit race was exercised.
     assert executor.statistics().threads_started > 1
 
@@ -116,6 +124,13 @@ def test_quiet_spells_against_a_worker_that_keeps_exiting() -> None:
 def test_quiet_spells_with_an_idle_timeout() -> None:
     executor = shortly.SerialExecutor(name="stress-rounds-idle", idle_timeout=0.0005)
     run_rounds(executor, rounds=300, per_round=20)
+
+
+def test_quiet_spells_against_a_worker_parked_for_good() -> None:
+    # Every round wakes the one parked worker: a lost wake-up strands the round.
+    executor = shortly.SerialExecutor(name="stress-rounds-parked", idle_timeout=None)
+    run_rounds(executor, rounds=300, per_round=20)
+    assert executor.statistics().threads_started == 1
 
 
 def test_submitters_get_every_result() -> None:
