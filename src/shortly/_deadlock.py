@@ -18,8 +18,9 @@ greatest fixed point). If the waiting thread is among them, nobody could ever wa
 it raises :class:`~shortly.DeadlockError` naming the cycle, instead of hanging.
 
 Checking and registering happen under one lock, so of several threads closing a cycle
-at the same moment exactly one sees it. A future without an owner and without sources
-never gets here; a future whose owner thread is not waiting is cleared in one step.
+at the same moment exactly one sees it. A future with no owner, no upstream and no
+sources never gets here; one whose owner thread is not waiting (or is about to wake)
+is cleared in one step.
 """
 
 from __future__ import annotations
@@ -301,7 +302,7 @@ class _Graph:
 
 
 def _fast_clear(me: threading.Thread, future: Any) -> bool:
-    """The common case in one step: owned by one thread that is neither us nor waiting."""
+    """The common case in one step: owned by one thread that is not us and can move."""
     owner = future._owner
     if owner is None or future._sources is not None:
         return False
