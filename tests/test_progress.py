@@ -46,13 +46,19 @@ class TestReporting:
         queue = shortly.SerialExecutor()
         gate = threading.Event()
         f = queue.submit(gated(10, gate))
-        other = queue.submit(lambda: [shortly.progress(i, 3) for i in range(3)])  # unheard
+
+        def unheard() -> int:
+            for i in range(3):
+                shortly.progress(i, 3)
+            return 3
+
+        other = queue.submit(unheard)
         seen: list[float] = []
         f.on_progress(lambda p: seen.append(p.done))
         gate.set()
         assert f.result(timeout=5) == 10
         assert seen[0] == 1 and seen[-1] == 10
-        assert other.result(timeout=5) == [None, None, None]
+        assert other.result(timeout=5) == 3
         queue.shutdown()
 
     def test_spawned_code_reports_on_its_task(self) -> None:
@@ -124,7 +130,13 @@ class TestListening:
         f: shortly.Future[int] = shortly.Future()
         seen: list[float] = []
         delivered = threading.Event()
-        f.on_progress(lambda p: (seen.append(p.done), p.done == 3 and delivered.set()))
+
+        def listen(p: shortly.Progress) -> None:
+            seen.append(p.done)
+            if p.done == 3:
+                delivered.set()
+
+        f.on_progress(listen)
         for done in (1, 2, 3):
             f.report_progress(done, 10)
         assert seen == [1]
@@ -164,10 +176,12 @@ class TestListening:
                 seen.append(p)
 
         f.on_progress(listen)
-        threads = [
-            threading.Thread(target=lambda: [f.report_progress(i, 1000) for i in range(1000)])
-            for _ in range(8)
-        ]
+
+        def report() -> None:
+            for i in range(1000):
+                f.report_progress(i, 1000)
+
+        threads = [threading.Thread(target=report) for _ in range(8)]
         for t in threads:
             t.start()
         for t in threads:

@@ -7,6 +7,7 @@ import contextvars
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -53,7 +54,7 @@ class TestWaitPoints:
         queue = shortly.SerialExecutor()
         gate = threading.Event()
         blocked = queue.submit(gate.wait, 5)
-        waits = {
+        waits: dict[str, Callable[[], object]] = {
             "result": lambda: shortly.Future[int]().result(),
             "wait": lambda: shortly.Future[int]().wait(),
             "exception": lambda: shortly.Future[int]().exception(),
@@ -160,7 +161,7 @@ class TestLifetime:
         assert f.result() == 3
 
     def test_work_not_started_never_starts(self) -> None:
-        ran = []
+        ran: list[int] = []
         queue = shortly.SerialExecutor()
         gate = threading.Event()
         with shortly.scope() as s:

@@ -57,7 +57,7 @@ class TestNames:
             shortly.flush_reports()
             time.sleep(0.001)
         sources = [report.source for report in no_unhandled_failures]
-        assert len(sources) == 1 and "name='parse price'" in sources[0]
+        assert len(sources) == 1 and "name='parse price'" in str(sources[0])
         no_unhandled_failures.clear()  # seen, on purpose: not a failure of this test
 
     def test_scope_work_takes_a_name(self) -> None:
