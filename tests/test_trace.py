@@ -88,11 +88,23 @@ class TestNames:
             shortly.spawn(coro, name=bad)
         coro.close()
 
-    def test_asyncio_awaits_a_named_future(self) -> None:
+    def test_asyncio_and_trio_await_a_named_future(self) -> None:
         async def main() -> int:
             return await shortly.submit(int, "5", name="parse")
 
         assert asyncio.run(main()) == 5
+        assert trio.run(main) == 5
+
+    def test_a_deadlock_message_says_which_one(self) -> None:
+        queue = shortly.SerialExecutor()
+
+        def wait_for_the_next() -> None:
+            behind = shortly.submit(int, executor=queue, name="queued behind")
+            behind.result(timeout=5)
+
+        with pytest.raises(shortly.DeadlockError, match="name='queued behind'"):
+            queue.submit(wait_for_the_next).result(timeout=5)
+        queue.shutdown()
 
 
 @pytest.fixture
