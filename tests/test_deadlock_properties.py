@@ -8,8 +8,8 @@
 
 Expressions are built from owned futures with every derivation shortly offers (then,
 catch, shield, all_of, gather, race, any_of, with_timeout, a timer, work submitted to a
-serial worker or to a thread pool through shortly.submit, and waits made by actions of
-serial workers and by pool tasks).
+serial worker or to a thread pool through shortly.submit, waits made by actions of
+serial workers and by pool tasks, and work queued on a pool whose every worker waits).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import shortly
 pytestmark = pytest.mark.timeout(60)
 
 WAIT = 10.0  # a wait this long means the test itself hangs: fail, don't refuse
+SATURATED = 2  # workers of a pool whose every worker waits
 
 Expr = tuple[Any, ...]
 
@@ -44,7 +45,8 @@ def expressions(owners: list[int], *, free: bool) -> st.SearchStrategy[Expr]:
 
     def extend(inner: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
         unary = st.sampled_from(
-            ["then", "catch", "shield", "pool", "serial-wait"] + (["timeout"] if free else [])
+            ["then", "catch", "shield", "pool", "serial-wait", "saturated"]
+            + (["timeout"] if free else [])
         )
         nary = st.sampled_from(["all_of", "gather", "race", "any_of"])
         return st.one_of(
@@ -59,7 +61,7 @@ def pool_jobs(expr: Expr) -> int:
     """How many pool jobs an expression submits (the pool gets a worker for each)."""
     if expr[0] == "pool":
         return 1 + pool_jobs(expr[1])
-    if expr[0] in ("then", "catch", "shield", "timeout", "serial-wait"):
+    if expr[0] in ("then", "catch", "shield", "timeout", "serial-wait", "saturated"):
         return pool_jobs(expr[1])
     if expr[0] in ("all_of", "gather", "race", "any_of"):
         return sum(pool_jobs(e) for e in expr[1])
@@ -78,6 +80,7 @@ class World:
         )
         self.serial = shortly.SerialExecutor(name="prop-serial")
         self.serials: list[shortly.SerialExecutor] = []
+        self.saturated: list[concurrent.futures.ThreadPoolExecutor] = []
         self.refused: list[str] = []
         self.failed: list[BaseException] = []
         self.lock = threading.Lock()
@@ -125,6 +128,16 @@ class World:
         def job() -> None:
             self.wait(source, threading.current_thread().name)
 
+        if kind == "saturated":
+            # Every worker of a small pool waits on the source; the result is work
+            # queued behind them, which only a worker that moves on can run.
+            pool = concurrent.futures.ThreadPoolExecutor(
+                SATURATED, thread_name_prefix=f"prop-full-{len(self.saturated)}"
+            )
+            self.saturated.append(pool)
+            for _ in range(SATURATED):
+                shortly.submit(job, executor=pool)
+            return shortly.submit(int, "7", executor=pool)
         if kind == "serial-wait":
             # A worker of its own: behind another waiting action it would be stuck.
             self.serials.append(shortly.SerialExecutor(name=f"prop-serial-{len(self.serials)}"))
@@ -136,6 +149,8 @@ class World:
         self.pool.shutdown(wait=True)
         for serial in [self.serial, *self.serials]:
             serial.shutdown()
+        for pool in self.saturated:
+            pool.shutdown(wait=True)
 
 
 def run(plans: list[list[Expr]]) -> World:
