@@ -327,3 +327,16 @@ class TestKaaStatus:
         gate.set()
         assert ip.wait(timeout=5) == 3
         assert seen[-1] == shortly.Progress(3, 3)
+
+
+def test_a_listener_may_start_more_work_in_its_scope() -> None:
+    started: list[shortly.Future[int]] = []
+    with shortly.scope() as s:
+
+        def more(p: shortly.Progress) -> None:
+            if p.done == 1 and len(started) < 2:
+                started.append(s.submit(abs, -1))
+
+        s.on_progress(more)
+        started.append(s.submit(abs, -1))
+    assert len(started) == 2 and all(f.result() == 1 for f in started)

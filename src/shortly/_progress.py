@@ -196,7 +196,9 @@ class Tally:
     __slots__ = ("finished", "key", "lock", "started", "total")
 
     def __init__(self, total: int | None = None) -> None:
-        self.lock = threading.Lock()
+        # Re-entrant: listeners run under it (so reports go out in counting order), and
+        # one may start more work in the same group.
+        self.lock = threading.RLock()
         self.key: Future[None] | None = None  # what listeners subscribe to, made on demand
         self.started = self.finished = 0
         self.total = total
