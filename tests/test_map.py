@@ -123,6 +123,33 @@ class TestThreads:
             time.sleep(0.001)  # polling a condition
         assert outcome == ["cancelled"]
 
+    def test_break_out_of_a_plain_for_loop_cancels_running_calls(self) -> None:
+        running = threading.Barrier(3, timeout=5)
+        stopped: list[int] = []
+
+        def work(x: int) -> int:
+            if x in (1, 2):
+                running.wait()
+            if x > 0:
+                try:
+                    shortly.sleep(60).result()
+                except shortly.CancelledError:
+                    stopped.append(x)
+                    raise
+            return x
+
+        firsts = []
+        for first in shortly.map(work, range(100), limit=3):
+            firsts.append(first)
+            running.wait()  # 1 and 2 are running (0 is read, 3 started): stop early
+            break
+        assert firsts == [0]
+        deadline = time.monotonic() + 5
+        while len(stopped) < 2 and time.monotonic() < deadline:
+            time.sleep(0.001)  # polling a condition: the reaper closing the map
+        # 3 is stopped too if it had started, else it never does.
+        assert {1, 2} <= set(stopped) <= {1, 2, 3}
+
     def test_other_executors(self) -> None:
         queue = shortly.SerialExecutor()
         assert list(shortly.map(str, range(5), executor=queue)) == ["0", "1", "2", "3", "4"]
@@ -217,6 +244,30 @@ class TestAsyncio:
 
         asyncio.run(main())
         assert sorted(cancelled) == [1, 2]
+
+    def test_break_out_of_async_for_cancels_tasks(self) -> None:
+        cancelled: list[int] = []
+
+        async def work(x: int) -> int:
+            if x > 0:
+                try:
+                    await asyncio.sleep(60)
+                except asyncio.CancelledError:
+                    cancelled.append(x)
+                    raise
+            return x
+
+        async def main() -> None:
+            async for _ in shortly.map(work, range(100), limit=3):
+                break
+            await asyncio.wait_for(all_cancelled(), 5)
+
+        async def all_cancelled() -> None:
+            while len(cancelled) < 3:
+                await asyncio.sleep(0.001)
+
+        asyncio.run(main())
+        assert sorted(cancelled) == [1, 2, 3]
 
 
 class TestTrio:

@@ -8,10 +8,11 @@ back in input order, or as they finish with ``ordered=False``.
 Stopping. The first failure cancels every call in flight at once (calls not started
 never start; running thread calls get :class:`~shortly.CancelledError` at their next
 shortly wait point, because they run inside a private :class:`~shortly.Scope`), and
-the next step of the iteration raises it. Closing the iterator (``close()``, or
-leaving its ``with`` block, ``break`` included) cancels the same way. A plain ``for``
-loop left by ``break`` reads no more input, but lets the calls in flight finish: they
-hold the iterator until then, so no finalizer could cancel them earlier.
+the next step of the iteration raises it. Closing the iterator (``close()``, leaving
+its ``with`` block, or dropping it, as a ``for`` loop left by ``break`` does) cancels
+the same way. The calls' callbacks hold the iterator only weakly, so dropping it is
+seen at once; a finalizer must not take locks its own thread may hold, so it hands
+the closing to a reaper thread (a ``SimpleQueue.put``, which is safe there).
 
 Why it is cheap. On a thread pool the call is queued as a plain function that settles
 a bare shortly future itself, so no stdlib future is adapted and no callback chain is
@@ -24,8 +25,10 @@ import collections
 import concurrent.futures
 import contextvars
 import inspect
+import os
 import queue
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sized
 from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
@@ -44,6 +47,48 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _builtin_map = map
+
+
+_dropped: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+_reaper_lock = threading.Lock()
+_reaper: threading.Thread | None = None
+
+
+def _reap() -> None:
+    while True:
+        _dropped.get()()
+
+
+def _start_reaper() -> None:
+    global _reaper
+    with _reaper_lock:
+        if _reaper is None:
+            _reaper = threading.Thread(target=_reap, name="shortly-map-reaper", daemon=True)
+            _reaper.start()
+
+
+def _after_fork_in_child() -> None:
+    global _reaper, _reaper_lock
+    _reaper, _reaper_lock = None, threading.Lock()  # the parent's reaper is not here
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class _Landed:
+    """The calls' done-callback: it holds the iterator weakly, so dropping it is seen."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, iterator: MapIterator[Any]) -> None:
+        self.ref = weakref.ref(iterator)
+
+    def __call__(self, future: Future[Any]) -> None:
+        iterator = self.ref()
+        if iterator is not None:
+            iterator._landed(future)
+        elif future._exception is not None and _is_cancel(future._exception):
+            future._observe()  # stopped by the dropped map's own cancel: nothing to tell
 
 
 def _run(
@@ -96,6 +141,9 @@ class MapIterator(Generic[R]):
         self._landings = 0  # finished calls still in _flight (under _lock)
         self._bell: Future[None] | None = None  # rung by each arrival (ordered=False)
         self._tally = Tally(total)  # progress: calls finished, of the input's length
+        self._on_landing = _Landed(self)
+        if _reaper is None:
+            _start_reaper()
 
     # -- starting calls -----------------------------------------------------------------
 
@@ -127,7 +175,7 @@ class MapIterator(Generic[R]):
                 submit = self._submit = self._submitter()
             future = Future()
             submit(_run, self._ctx.copy(), self._fn, item, future)
-        future.add_done_callback(self._landed)
+        future.add_done_callback(self._on_landing)
         self._tally.start()
         return future
 
@@ -309,6 +357,11 @@ class MapIterator(Generic[R]):
         self._scope._detach()
         self._tally.close()
 
+    def __del__(self) -> None:
+        dropped = _dropped  # None if the interpreter is tearing the module down
+        if not self._closed and dropped is not None:
+            dropped.put(_closer(self._scope, list(self._flight), self._tally))
+
     def __enter__(self) -> MapIterator[R]:
         return self
 
@@ -334,6 +387,19 @@ class MapIterator(Generic[R]):
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._flight)} in flight"
         return f"<shortly.MapIterator limit={self._limit} {state}>"
+
+
+def _closer(scope: Scope, flight: list[Future[Any]], tally: Tally) -> Callable[[], None]:
+    """What ``close()`` does, for the reaper thread, without the iterator."""
+
+    def close() -> None:
+        scope.cancel()
+        for future in flight:
+            future.cancel()
+        scope._detach()
+        tally.close()
+
+    return close
 
 
 async def _settled(future: Future[Any]) -> None:
@@ -381,9 +447,9 @@ def map(
     generator works. ``fn`` runs on ``executor`` (any :class:`concurrent.futures.Executor`;
     ``None`` is the shared pool of :func:`shortly.submit`); a coroutine function runs
     as tasks of the running asyncio loop or trio run instead. The first failure cancels
-    the calls in flight and is raised by the next step; closing the iterator (or
-    leaving its ``with`` block) cancels them too. A running thread call is reached at
-    its next shortly wait point, as in a :func:`shortly.scope`.
+    the calls in flight and is raised by the next step; closing the iterator, leaving
+    its ``with`` block or dropping it (``break``) cancels them too. A running thread
+    call is reached at its next shortly wait point, as in a :func:`shortly.scope`.
 
     Raises:
         TypeError: if ``fn`` is not callable, ``iterable`` is not iterable, ``limit``
