@@ -310,14 +310,16 @@ class Future(PromiseMethods[T], _base.Future[T]):
         try:
             if self._state in _DONE:
                 return False
+            if error is not None:
+                # Before the state: a reader that sees FINISHED without the lock must
+                # find the guard there to disarm it (see _observe).
+                self._guard = _report.FailureGuard(
+                    error, self._describe(error), getattr(self, "_site", None)
+                )
             self._result = result
             self._exception = error
             self._state = FINISHED
             self._upstream = None
-            if error is not None:
-                self._guard = _report.FailureGuard(
-                    error, self._describe(), getattr(self, "_site", None)
-                )
             callbacks = self._callbacks
             self._callbacks = None
             waiters = self._wait_list
@@ -576,7 +578,9 @@ class Future(PromiseMethods[T], _base.Future[T]):
 
     def _observe(self) -> None:
         """Mark the failure as seen by someone: nothing to report when dropped."""
-        if self._guard is not None:
+        # Under the lock whenever there is a failure: the guard is set in the same
+        # locked step as the failure, so the lock makes it visible here.
+        if self._exception is not None:
             with self._lock:
                 guard, self._guard = self._guard, None
             if guard is not None:
@@ -698,13 +702,14 @@ class Future(PromiseMethods[T], _base.Future[T]):
 
     # -- presentation ---------------------------------------------------------------------
 
-    def _describe(self) -> str:
+    def _describe(self, failing_with: BaseException | None = None) -> str:
         # The stdlib's words first, so log filters and tests written for
-        # concurrent.futures match; shortly's extras follow.
-        state = self._state
+        # concurrent.futures match; shortly's extras follow. ``failing_with`` describes
+        # the future as it is about to be, for the report made before the state changes.
+        state = FINISHED if failing_with is not None else self._state
         text = f"<{type(self).__name__} at {id(self):#x} state={_STATE_WORDS.get(state, state)}"
         if state == FINISHED:
-            error = self._exception
+            error = failing_with or self._exception
             if error is not None:
                 text += f" raised {type(error).__name__}"
             else:

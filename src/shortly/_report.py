@@ -14,15 +14,18 @@ When a report runs. A dropped future is found by ``FailureGuard.__del__``, which
 whenever the last reference goes or the garbage collector runs: possibly in the middle
 of one of shortly's own locked sections. A handler run there could re-enter shortly
 (``executor.put(ship, unhandled)``) and deadlock on a lock its own thread holds. So a
-report found while shortly code is on the stack is queued and delivered by the
-*reporter thread*, outside every shortly lock; one found from user code alone (``del
-future`` in a test, ``gc.collect()``) is delivered at once, in that thread.
-:func:`flush_reports` waits until the queue is empty, and exit delivers what is left.
+report found during a collection, or while shortly code is on the stack, is queued and
+delivered by the *reporter thread*, outside every shortly lock; one found when user code
+drops the last reference (``del future``, a local going out of scope) is delivered at
+once, in that thread. :func:`flush_reports` waits until the queue is empty (call it
+after ``gc.collect()`` to see what the collection found), and exit delivers what is
+left.
 """
 
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import os
 import queue
@@ -233,7 +236,11 @@ class FailureGuard:
         if error is not None:
             self.error = None
             args = (error, "a future failed and was dropped unobserved", self.source, self.site)
-            if _inside_shortly(sys._getframe(1)):
+            try:
+                caller: FrameType | None = sys._getframe(1)
+            except ValueError:  # no Python caller: a collection at shutdown
+                caller = None
+            if _collecting or caller is None or _inside_shortly(caller):
                 _pending.put(args)
             else:
                 report(*args)
@@ -247,6 +254,19 @@ def _inside_shortly(frame: FrameType | None) -> bool:
         frame = frame.f_back
     return False
 
+
+# True while the cycle collector runs. A report then could run anywhere a collection
+# can start: inside one of shortly's locks, or inside CPython's compiler (building an
+# AST while formatting a traceback there raises SystemError), so it waits its turn.
+_collecting = False
+
+
+def _on_collection(phase: str, info: dict[str, int]) -> None:
+    global _collecting
+    _collecting = phase == "start"
+
+
+gc.callbacks.append(_on_collection)
 
 # Reports found inside shortly code, waiting for the reporter thread. SimpleQueue.put is
 # safe to call from __del__ and from a collection (it takes no Python-level lock).

@@ -107,7 +107,7 @@ class Task(Future[T]):
     ('Task', 42)
     """
 
-    __slots__ = ("_code", "_context", "_driver", "_name", "_parked", "_request")
+    __slots__ = ("_code", "_code_name", "_context", "_driver", "_parked", "_request")
 
     def __init__(self, code: Coroutine[Any, Any, T] | Generator[Any, Any, T]) -> None:
         self._driver = SpawnedCode()
@@ -118,14 +118,14 @@ class Task(Future[T]):
         # whichever thread resumes it.
         self._context = contextvars.copy_context()
         self._context.run(bind_here, self)  # shortly.progress() in the code reports here
-        self._name: str = getattr(code, "__qualname__", type(code).__qualname__)
+        self._code_name: str = getattr(code, "__qualname__", type(code).__qualname__)
         # Under self._lock: the future the code is parked on, and the callback
         # registered there; whoever takes it away resumes the code.
         self._parked: tuple[Future[Any], Dependant] | None = None
         self._request: Any = _NO_REQUEST
 
-    def _describe(self) -> str:
-        return f"{super()._describe()[:-1]} code={self._name}>"
+    def _describe(self, failing_with: BaseException | None = None) -> str:
+        return f"{super()._describe(failing_with)[:-1]} code={self._code_name}>"
 
     # -- stepping -------------------------------------------------------------------
 
