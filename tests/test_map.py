@@ -387,6 +387,17 @@ class TestAsCompletedCancelPending:
                 pass
         assert all(f.cancelled() for f in fs)
 
+    def test_break_out_of_the_loop_cancels_the_inputs_left(self) -> None:
+        fs: list[shortly.Future[int]] = [shortly.Future() for _ in range(4)]
+        fs[2].set_result(2)
+        for first in shortly.as_completed(fs, cancel_pending=True):
+            assert first is fs[2]
+            break
+        deadline = time.monotonic() + 5
+        while not all(f.done() for f in fs) and time.monotonic() < deadline:
+            time.sleep(0.001)  # polling a condition: the reaper cancelling them
+        assert [f.cancelled() for f in fs] == [True, True, False, True]
+
     def test_default_leaves_them_running(self) -> None:
         fs: list[shortly.Future[int]] = [shortly.Future() for _ in range(3)]
         shortly.as_completed(fs).close()

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from concurrent.futures import _base
 from typing import Any, Generic, TypeVar, overload
 
-from . import _trampoline
+from . import _reaper, _trampoline
 from ._adapt import future_of
 from ._cancel import Sweepable, attach, undepend
 from ._checks import check_timeout
@@ -230,6 +230,8 @@ class AsCompleted(Generic[F]):
         # must not take a lock its own thread may hold, so the callbacks left on the
         # inputs are swept when something next attaches to them (see _cancel.attach).
         self._arrivals.closed = True
+        if self._arrivals.cancel_pending is not None:
+            _reaper.defer(self._arrivals.close)  # cancel_pending: the reaper cancels them
 
     def __repr__(self) -> str:
         a = self._arrivals
@@ -267,8 +269,8 @@ def as_completed(
         timeout: seconds from this call after which waiting for the next one raises;
             ``None`` waits for ever.
         cancel_pending: cancel the inputs not yet finished when the iteration stops
-            early: on ``close()`` or on the timeout (a dropped iterator, as after a
-            ``break``, cancels nothing: close it).
+            early: on ``close()``, on the timeout, or when the iterator is dropped (as
+            after a ``break``; a reaper thread cancels them then).
 
     Raises:
         TimeoutError: (:class:`shortly.TimeoutError`, from the iteration) when
@@ -308,4 +310,6 @@ def as_completed(
         arrivals.closed = True  # the inputs registered so far are not wanted by anyone here
         raise
     arrivals.cancel_pending = everything
+    if everything is not None:
+        _reaper.ensure()  # dropped early, the iterator has the rest cancelled there
     return AsCompleted(arrivals)

@@ -25,7 +25,6 @@ import collections
 import concurrent.futures
 import contextvars
 import inspect
-import os
 import queue
 import threading
 import weakref
@@ -33,6 +32,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sized
 from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
 
+from . import _reaper
 from ._errors import CancelledError
 from ._future import Future
 from ._limit import check_limit, trio_task
@@ -47,32 +47,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _builtin_map = map
-
-
-_dropped: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-_reaper_lock = threading.Lock()
-_reaper: threading.Thread | None = None
-
-
-def _reap() -> None:
-    while True:
-        _dropped.get()()
-
-
-def _start_reaper() -> None:
-    global _reaper
-    with _reaper_lock:
-        if _reaper is None:
-            _reaper = threading.Thread(target=_reap, name="shortly-map-reaper", daemon=True)
-            _reaper.start()
-
-
-def _after_fork_in_child() -> None:
-    global _reaper, _reaper_lock
-    _reaper, _reaper_lock = None, threading.Lock()  # the parent's reaper is not here
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _Landed:
@@ -142,8 +116,7 @@ class MapIterator(Generic[R]):
         self._bell: Future[None] | None = None  # rung by each arrival (ordered=False)
         self._tally = Tally(total)  # progress: calls finished, of the input's length
         self._on_landing = _Landed(self)
-        if _reaper is None:
-            _start_reaper()
+        _reaper.ensure()  # a dropped map is closed there
 
     # -- starting calls -----------------------------------------------------------------
 
@@ -358,9 +331,8 @@ class MapIterator(Generic[R]):
         self._tally.close()
 
     def __del__(self) -> None:
-        dropped = _dropped  # None if the interpreter is tearing the module down
-        if not self._closed and dropped is not None:
-            dropped.put(_closer(self._scope, list(self._flight), self._tally))
+        if not self._closed:
+            _reaper.defer(_closer(self._scope, list(self._flight), self._tally))
 
     def __enter__(self) -> MapIterator[R]:
         return self
