@@ -60,6 +60,19 @@ class TestNames:
         assert len(sources) == 1 and "name='parse price'" in str(sources[0])
         no_unhandled_failures.clear()  # seen, on purpose: not a failure of this test
 
+    def test_a_put_action_is_named_in_its_report(
+        self, no_unhandled_failures: list[shortly.Unhandled]
+    ) -> None:
+        queue = shortly.SerialExecutor()
+        queue.put(int, "x", name="flush the log")
+        queue.shutdown()
+        shortly.flush_reports()
+        sources = [str(report.source) for report in no_unhandled_failures]
+        assert len(sources) == 1 and "'flush the log'" in sources[0]
+        no_unhandled_failures.clear()  # seen, on purpose: not a failure of this test
+        with pytest.raises(TypeError, match="name"):
+            queue.put(int, name=3)  # type: ignore[arg-type]
+
     def test_scope_work_takes_a_name(self) -> None:
         async def code() -> int:
             return 2

@@ -332,18 +332,21 @@ class SerialExecutor(concurrent.futures.Executor):
                 self._cond.notify_all()
             raise
 
-    def put(self, action: Callable[..., object], /, *args: Any) -> None:
+    def put(self, action: Callable[..., object], /, *args: Any, name: str | None = None) -> None:
         """Queue ``action(*args)`` to run after everything queued before it.
 
         Fire and forget: the return value is dropped, and an exception is reported
         through :func:`shortly.set_unhandled_handler` (and logged) before the next
-        action runs. Use :meth:`submit` to get the outcome.
+        action runs; the report names the action by ``name`` when given. Use
+        :meth:`submit` to get the outcome.
 
         Raises:
             concurrent.futures.BrokenExecutor: if the initializer raised.
             TypeError: if ``action`` is not callable, or is an ``async def`` function
-                (run those with :func:`shortly.spawn`); an action that returns a
-                coroutine all the same has it closed and reported as a TypeError.
+                (run those with :func:`shortly.spawn`), or ``name`` is not a str; an
+                action that returns a coroutine all the same has it closed and
+                reported as a TypeError.
+            ValueError: if ``name`` is empty.
             RuntimeError: if the executor was shut down.
 
         >>> import shortly
@@ -360,6 +363,8 @@ class SerialExecutor(concurrent.futures.Executor):
             refuse_coroutine_function(action, "SerialExecutor.put()", _ASYNC_HINT)
         if args:
             action = partial(action, *args)
+        if name is not None:
+            action = _Labelled(action, check_name(name))
         context = _copy_context() or None
         # The fast path, inline: this is the hot spot of fire-and-forget producers.
         lock = self._lock
@@ -631,6 +636,22 @@ class SerialExecutor(concurrent.futures.Executor):
             return SerialStatistics(
                 len(self._queue) // 3, self._thread is not None, self._started, self._shutdown
             )
+
+
+class _Labelled:
+    """A ``put`` action with a name, which its unhandled-failure report shows."""
+
+    __slots__ = ("action", "name")
+
+    def __init__(self, action: Callable[[], object], name: str) -> None:
+        self.action = action
+        self.name = name
+
+    def __call__(self) -> object:
+        return self.action()
+
+    def __repr__(self) -> str:
+        return f"<action {self.name!r}: {self.action!r}>"
 
 
 #: quickrpc's name for :class:`SerialExecutor`: ``ActionQueue().put(action)``.
