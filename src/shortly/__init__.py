@@ -12,29 +12,107 @@ chains like a promise, never loses an error silently and refuses to deadlock.
 
 from __future__ import annotations
 
-from ._adapt import future_of, register_adapter
-from ._aio import in_loop, run_in_loop
-from ._as_completed import as_completed
-from ._chain import shield
-from ._combine import AllFailed, all_of, any_of, race, settled
-from ._deadlock import OwnerLike
-from ._errors import CancelledError, DeadlockError, Error, InvalidStateError, TimeoutError
-from ._future import Future
-from ._gather import gather
-from ._lock import Lock
-from ._lock_backend import Lease, LockBackend, LockError, LockStatistics, LockTimeout
-from ._lock_local import LocalBackend
-from ._map import MapIterator, map
-from ._outcome import Err, Ok, Outcome
-from ._progress import Progress, progress
-from ._progress_bar import progress_bar
-from ._report import Unhandled, flush_reports, get_debug, set_debug, set_unhandled_handler
-from ._scope import Scope, scope
-from ._spawn import spawn
-from ._timers import later, sleep, wait_until
-from ._trace import format_chain
-from ._wait_points import cancelled, checkpoint
-from ._workers import ActionQueue, SerialExecutor, submit
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time __getattr__ loads them
+    from ._adapt import future_of as future_of
+    from ._adapt import register_adapter as register_adapter
+    from ._aio import in_loop as in_loop
+    from ._aio import run_in_loop as run_in_loop
+    from ._as_completed import as_completed as as_completed
+    from ._chain import shield as shield
+    from ._combine import (
+        AllFailed as AllFailed,
+    )
+    from ._combine import (
+        all_of as all_of,
+    )
+    from ._combine import (
+        any_of as any_of,
+    )
+    from ._combine import (
+        race as race,
+    )
+    from ._combine import (
+        settled as settled,
+    )
+    from ._deadlock import OwnerLike as OwnerLike
+    from ._errors import (
+        CancelledError as CancelledError,
+    )
+    from ._errors import (
+        DeadlockError as DeadlockError,
+    )
+    from ._errors import (
+        Error as Error,
+    )
+    from ._errors import (
+        InvalidStateError as InvalidStateError,
+    )
+    from ._errors import (
+        TimeoutError as TimeoutError,
+    )
+    from ._future import Future as Future
+    from ._gather import gather as gather
+    from ._lock import Lock as Lock
+    from ._lock_backend import (
+        Lease as Lease,
+    )
+    from ._lock_backend import (
+        LockBackend as LockBackend,
+    )
+    from ._lock_backend import (
+        LockError as LockError,
+    )
+    from ._lock_backend import (
+        LockStatistics as LockStatistics,
+    )
+    from ._lock_backend import (
+        LockTimeout as LockTimeout,
+    )
+    from ._lock_local import LocalBackend as LocalBackend
+    from ._map import MapIterator as MapIterator
+    from ._map import map as map
+    from ._outcome import Err as Err
+    from ._outcome import Ok as Ok
+    from ._outcome import Outcome as Outcome
+    from ._progress import Progress as Progress
+    from ._progress import progress as progress
+    from ._progress_bar import progress_bar as progress_bar
+    from ._report import (
+        Unhandled as Unhandled,
+    )
+    from ._report import (
+        flush_reports as flush_reports,
+    )
+    from ._report import (
+        get_debug as get_debug,
+    )
+    from ._report import (
+        set_debug as set_debug,
+    )
+    from ._report import (
+        set_unhandled_handler as set_unhandled_handler,
+    )
+    from ._scope import Scope as Scope
+    from ._scope import scope as scope
+    from ._spawn import spawn as spawn
+    from ._timers import later as later
+    from ._timers import sleep as sleep
+    from ._timers import wait_until as wait_until
+    from ._trace import format_chain as format_chain
+    from ._wait_points import cancelled as cancelled
+    from ._wait_points import checkpoint as checkpoint
+    from ._workers import (
+        ActionQueue as ActionQueue,
+    )
+    from ._workers import (
+        SerialExecutor as SerialExecutor,
+    )
+    from ._workers import (
+        submit as submit,
+    )
 
 __all__ = [
     "CancelledError",
@@ -98,37 +176,110 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def _fixup_module_metadata(namespace: dict[str, object], public: list[str]) -> None:
-    """Make every public name say it lives in ``shortly``, where users import it from.
+# Where each public name lives. Submodules load on first use (PEP 562), so ``import
+# shortly`` costs little more than ``import concurrent.futures``, and a script that
+# only needs Future never loads the locks, the timers or the asyncio bridge.
+_HOME: dict[str, str] = {
+    "ActionQueue": "_workers",
+    "AllFailed": "_combine",
+    "CancelledError": "_errors",
+    "DeadlockError": "_errors",
+    "Err": "_outcome",
+    "Error": "_errors",
+    "Future": "_future",
+    "InvalidStateError": "_errors",
+    "Lease": "_lock_backend",
+    "LocalBackend": "_lock_local",
+    "Lock": "_lock",
+    "LockBackend": "_lock_backend",
+    "LockError": "_lock_backend",
+    "LockStatistics": "_lock_backend",
+    "LockTimeout": "_lock_backend",
+    "MapIterator": "_map",
+    "Ok": "_outcome",
+    "Outcome": "_outcome",
+    "OwnerLike": "_deadlock",
+    "Progress": "_progress",
+    "Scope": "_scope",
+    "SerialExecutor": "_workers",
+    "TimeoutError": "_errors",
+    "Unhandled": "_report",
+    "all_of": "_combine",
+    "any_of": "_combine",
+    "as_completed": "_as_completed",
+    "cancelled": "_wait_points",
+    "checkpoint": "_wait_points",
+    "flush_reports": "_report",
+    "format_chain": "_trace",
+    "future_of": "_adapt",
+    "gather": "_gather",
+    "get_debug": "_report",
+    "in_loop": "_aio",
+    "later": "_timers",
+    "map": "_map",
+    "progress": "_progress",
+    "progress_bar": "_progress_bar",
+    "race": "_combine",
+    "register_adapter": "_adapt",
+    "run_in_loop": "_aio",
+    "scope": "_scope",
+    "set_debug": "_report",
+    "set_unhandled_handler": "_report",
+    "settled": "_combine",
+    "shield": "_chain",
+    "sleep": "_timers",
+    "spawn": "_spawn",
+    "submit": "_workers",
+    "wait_until": "_timers",
+}
+
+
+if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt name stays an error
+
+    def __getattr__(name: str) -> object:
+        """Load a public name's module on first use; keep every public name it defines here."""
+        try:
+            home = _HOME[name]
+        except KeyError:
+            raise AttributeError(f"module 'shortly' has no attribute {name!r}") from None
+        _load(home)
+        return globals()[name]
+
+
+def _load(home: str) -> None:
+    module = importlib.import_module(f"{__name__}.{home}")
+    namespace = globals()
+    for public, where in _HOME.items():
+        if where == home:
+            value = getattr(module, public)
+            _claim(value, public)
+            namespace[public] = value
+
+
+def _claim(obj: object, qualname: str) -> None:
+    """Make a public name say it lives in ``shortly``, where users import it from.
 
     Reprs, tracebacks and the docs then show ``shortly.Future``, not
-    ``shortly._future.Future``. Methods are renamed too, so that tools that match an
-    object's members to its module (doctest among them) still find them.
+    ``shortly._future.Future``. A class's own methods are renamed too, so that tools that
+    match an object's members to its module (doctest among them) still find them.
     """
-    seen: set[int] = set()
-
-    def fix(obj: object, qualname: str) -> None:
-        if id(obj) in seen or not getattr(obj, "__module__", "").startswith("shortly._"):
-            return
-        seen.add(id(obj))
-        obj.__module__ = "shortly"
-        if isinstance(obj, type):
-            obj.__qualname__ = qualname
-            for attr_name, attr in vars(obj).items():
-                member = getattr(attr, "__func__", attr)  # classmethod, staticmethod
-                if isinstance(member, property):
-                    member = member.fget
-                if callable(member) and getattr(member, "__qualname__", "").startswith(
-                    obj.__name__ + "."
-                ):
-                    fix(member, f"{qualname}.{attr_name}")
-
-    for name in public:
-        fix(namespace[name], name)
+    if not getattr(obj, "__module__", "").startswith("shortly._"):
+        return
+    obj.__module__ = "shortly"
+    if isinstance(obj, type):
+        obj.__qualname__ = qualname
+        for attr_name, attr in vars(obj).items():
+            member = getattr(attr, "__func__", attr)  # classmethod, staticmethod
+            if isinstance(member, property):
+                member = member.fget
+            if callable(member) and getattr(member, "__qualname__", "").startswith(
+                obj.__name__ + "."
+            ):
+                _claim(member, f"{qualname}.{attr_name}")
 
 
-_fixup_module_metadata(globals(), __all__)
-del _fixup_module_metadata
+# The errors at once: they show in tracebacks from the start, and the module is tiny.
+_load("_errors")
 
 
 def __dir__() -> list[str]:

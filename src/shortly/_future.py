@@ -23,13 +23,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import _base
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from . import _cancel, _deadlock, _progress, _report, _trace, _trampoline
+from . import _cancel, _deadlock, _report, _trampoline
 from ._checks import check_timeout
 from ._errors import CancelledError, InvalidStateError, TimeoutError
 from ._promise import PromiseMethods
-from ._scope import current_scope
+from ._wait_points import scope_var
 from ._waiting import STDLIB_LOCK, StdlibWaiters, Waker
 
 __all__ = ["Callbacks", "Future", "listed", "lock_of"]
@@ -52,6 +53,23 @@ _STATE_WORDS = {
     FINISHED: "finished",
 }
 _CANCELLED = (CANCELLED_AND_NOTIFIED, CANCELLED)
+
+if TYPE_CHECKING:
+    from . import _progress
+
+# The progress module, loaded on first use: a script that never reports progress does
+# not pay for importing it (see benchmarks/bench_import.py).
+_progress_module: ModuleType | None = None
+
+
+def _progress_api() -> ModuleType:
+    global _progress_module
+    if _progress_module is None:
+        from . import _progress
+
+        _progress_module = _progress
+    return _progress_module
+
 
 _STRIPES = tuple(threading.Lock() for _ in range(128))
 # Any stripe will do, as long as a future keeps the one it got; cycling is cheapest.
@@ -330,6 +348,8 @@ class Future(PromiseMethods[T], _base.Future[T]):
             if stdlib:
                 STDLIB_LOCK.release()
         if error is not None and _report._debug:
+            from . import _trace  # debug mode only: not paid by ``import shortly``
+
             _trace.note(error, self)  # before the links below add theirs: innermost first
         if waiters:
             if error is None:
@@ -547,7 +567,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         deadline = None if timeout is None else time.monotonic() + timeout
         lock = self._lock
         # Inside a shortly.scope(), cancelling it wakes this sleeper (see _scope).
-        scope = current_scope()
+        scope = scope_var.get()
         while True:
             waker = Waker()
             with lock:
@@ -666,7 +686,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         >>> f.report_progress(1, 4, "started")
         Progress(done=1, total=4, note='started')
         """
-        _progress.report_progress(self, done, total, note)
+        (_progress_module or _progress_api()).report_progress(self, done, total, note)
 
     def on_progress(self, callback: Callable[[_progress.Progress], object]) -> None:
         """Call ``callback(progress)`` on each report until the future is done.
@@ -686,7 +706,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         >>> a.set_result(1)
         1.0 of 2
         """
-        _progress.on_progress(self, callback)
+        (_progress_module or _progress_api()).on_progress(self, callback)
 
     def progress_updates(self) -> _progress.Updates:
         """The progress reports until the future is done, for ``for`` or ``async for``.
@@ -698,7 +718,8 @@ class Future(PromiseMethods[T], _base.Future[T]):
         >>> [p.done for p in updates]
         [1]
         """
-        return _progress.updates(self)
+        updates = (_progress_module or _progress_api()).updates(self)
+        return cast("_progress.Updates", updates)
 
     # -- presentation ---------------------------------------------------------------------
 
