@@ -704,3 +704,18 @@ def test_a_cancelled_link_cancels_queued_work_but_not_running_work() -> None:
         assert not inputs["busy"].cancelled()
     finally:
         pool.finish(inputs)
+
+
+class TestSeveralPositionalFutures:
+    """``gather(a, b)`` works as asyncio's does; the others say to pass one collection."""
+
+    def test_gather_takes_them_one_by_one_as_a_tuple(self) -> None:
+        a, b = shortly.Future.resolved(1), shortly.Future.resolved("x")
+        assert shortly.gather(a, b).result(timeout=5) == (1, "x")
+        assert shortly.gather(a, [b], {"k": a}).result(timeout=5) == (1, ["x"], {"k": 1})
+
+    @pytest.mark.parametrize("name", ["all_of", "any_of", "race", "settled"])
+    def test_the_combinators_name_the_fix(self, name: str) -> None:
+        a, b = shortly.Future.resolved(1), shortly.Future.resolved(2)
+        with pytest.raises(TypeError, match=rf"{name}\(\) takes the futures as one list"):
+            getattr(shortly, name)(a, b)

@@ -31,7 +31,11 @@ def examples(
     assert_type(shortly.any_of(many), Future[int])
     assert_type(shortly.race([a, a], cancel_losers=False), Future[int])
     assert_type(shortly.settled(many), Future[list[Outcome[int]]])
-    assert_type(shortly.gather({"a": a}), Future[Any])
+    assert_type(shortly.gather({"a": a}), Future[dict[str, int]])
+    assert_type(shortly.gather([a, a]), Future[list[int]])
+    assert_type(shortly.gather(a, b), Future[tuple[int, str]])
+    assert_type(shortly.gather(a, b, std), Future[tuple[int, str, float]])
+    assert_type(shortly.gather({"a": a, "nested": [b]}), Future[Any])
 
     pair = shortly.all_of((a, b)).result()
     number: int = pair[0]

@@ -48,6 +48,7 @@ from ._combiner import (
     SettledSlot,
     check_flag,
     inputs_of,
+    refuse_several,
 )
 from ._future import Future
 from ._outcome import Outcome
@@ -125,7 +126,7 @@ def all_of(  # type: ignore[overload-overlap]
 def all_of(fs: Iterable[FutureLike[T]], *, cancel_on_error: bool = True) -> Future[list[T]]: ...
 @overload
 def all_of(fs: Iterable[object], *, cancel_on_error: bool = True) -> Future[list[Any]]: ...
-def all_of(fs: Iterable[object], *, cancel_on_error: bool = True) -> Future[Any]:
+def all_of(fs: Iterable[object], *more: object, cancel_on_error: bool = True) -> Future[Any]:
     """A future of every input's value, in input order; fails fast.
 
     A tuple gives a tuple (typed element by element, for up to six), any other iterable
@@ -159,6 +160,7 @@ def all_of(fs: Iterable[object], *, cancel_on_error: bool = True) -> Future[Any]
     >>> slow.cancelled()
     True
     """
+    refuse_several("all_of", more)
     cancel = check_flag(cancel_on_error, "cancel_on_error")
     as_tuple = isinstance(fs, tuple)
     inputs = inputs_of(fs)
@@ -174,7 +176,7 @@ def all_of(fs: Iterable[object], *, cancel_on_error: bool = True) -> Future[Any]
 def any_of(fs: Iterable[FutureLike[T]], *, cancel_losers: bool = True) -> Future[T]: ...
 @overload
 def any_of(fs: Iterable[object], *, cancel_losers: bool = True) -> Future[Any]: ...
-def any_of(fs: Iterable[object], *, cancel_losers: bool = True) -> Future[Any]:
+def any_of(fs: Iterable[object], *more: object, cancel_losers: bool = True) -> Future[Any]:
     """The first input to succeed; fails with :class:`AllFailed` only if all fail.
 
     Failures before the first success are tolerated (that is the point). Once an input
@@ -199,6 +201,7 @@ def any_of(fs: Iterable[object], *, cancel_losers: bool = True) -> Future[Any]:
     >>> first.result()
     'data'
     """
+    refuse_several("any_of", more)
     cancel = check_flag(cancel_losers, "cancel_losers")
     inputs = inputs_of(fs)
     if not inputs:
@@ -210,7 +213,7 @@ def any_of(fs: Iterable[object], *, cancel_losers: bool = True) -> Future[Any]:
 def race(fs: Iterable[FutureLike[T]], *, cancel_losers: bool = True) -> Future[T]: ...
 @overload
 def race(fs: Iterable[object], *, cancel_losers: bool = True) -> Future[Any]: ...
-def race(fs: Iterable[object], *, cancel_losers: bool = True) -> Future[Any]:
+def race(fs: Iterable[object], *more: object, cancel_losers: bool = True) -> Future[Any]:
     """Settle as the first input to settle: its value, its failure or its cancellation.
 
     Inputs already settled at the call win in input order. ``cancel_losers`` then
@@ -233,6 +236,7 @@ def race(fs: Iterable[object], *, cancel_losers: bool = True) -> Future[Any]:
     >>> winner.exception(), work.cancelled()
     (TimeoutError('too slow'), True)
     """
+    refuse_several("race", more)
     cancel = check_flag(cancel_losers, "cancel_losers")
     inputs = inputs_of(fs)
     if not inputs:
@@ -244,7 +248,7 @@ def race(fs: Iterable[object], *, cancel_losers: bool = True) -> Future[Any]:
 def settled(fs: Iterable[FutureLike[T]]) -> Future[list[Outcome[T]]]: ...
 @overload
 def settled(fs: Iterable[object]) -> Future[list[Outcome[Any]]]: ...
-def settled(fs: Iterable[object]) -> Future[list[Outcome[Any]]]:
+def settled(fs: Iterable[object], *more: object) -> Future[list[Outcome[Any]]]:
     """Wait for every input; a list of :class:`Ok` or :class:`Err`, in input order.
 
     Never fails on an input's account: each failure (a cancellation as its
@@ -259,6 +263,7 @@ def settled(fs: Iterable[object]) -> Future[list[Outcome[Any]]]:
     >>> shortly.settled([shortly.Future.resolved(1), shortly.Future.failed(OSError(5))]).result()
     [Ok(1), Err(OSError(5))]
     """
+    refuse_several("settled", more)
     inputs = inputs_of(fs)
     if not inputs:
         return Future.resolved([])

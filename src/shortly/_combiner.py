@@ -45,6 +45,7 @@ __all__ = [
     "check_flag",
     "inputs_of",
     "items_of",
+    "refuse_several",
 ]
 
 _FINISHED = _base.FINISHED
@@ -87,6 +88,19 @@ def items_of(fs: object) -> list[Any]:
         else:
             return list(iterator)
     raise TypeError(f"fs must be an iterable of futures or values, not {type(fs).__name__}")
+
+
+def refuse_several(name: str, more: tuple[object, ...]) -> None:
+    """A clear TypeError for ``all_of(a, b)``: the combinators take one collection.
+
+    Raises:
+        TypeError: if ``more`` holds anything (futures passed one by one).
+    """
+    if more:
+        raise TypeError(
+            f"{name}() takes the futures as one list or tuple: {name}([a, b]), not "
+            f"{name}(a, b) (shortly.gather(a, b) gathers them one by one)"
+        )
 
 
 def inputs_of(fs: object) -> list[Future[Any]]:

@@ -8,8 +8,9 @@ and containers; failure, cancellation and responsibility rules are all_of's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, overload
 
+from ._combine import FutureLike
 from ._combiner import AllOf, AllSlot, check_flag, inputs_of
 from ._future import Future
 from ._limit import check_limit, limited
@@ -68,6 +69,12 @@ class _Shape:
         return self.root[0]
 
 
+K = TypeVar("K")
+T1 = TypeVar("T1")
+T2 = TypeVar("T2")
+T3 = TypeVar("T3")
+
+
 class _Gather(AllOf):
     __slots__ = ("shape",)
 
@@ -79,7 +86,40 @@ class _Gather(AllOf):
         future.try_set_result(self.shape.fill(values))
 
 
-def gather(obj: object, *, cancel_on_error: bool = True, limit: int | None = None) -> Future[Any]:
+@overload
+def gather(
+    obj: FutureLike[T1],
+    second: FutureLike[T2],
+    /,
+    *,
+    cancel_on_error: bool = True,
+    limit: int | None = None,
+) -> Future[tuple[T1, T2]]: ...
+@overload
+def gather(
+    obj: FutureLike[T1],
+    second: FutureLike[T2],
+    third: FutureLike[T3],
+    /,
+    *,
+    cancel_on_error: bool = True,
+    limit: int | None = None,
+) -> Future[tuple[T1, T2, T3]]: ...
+@overload
+def gather(
+    obj: list[FutureLike[T1]], /, *, cancel_on_error: bool = True, limit: int | None = None
+) -> Future[list[T1]]: ...
+@overload
+def gather(
+    obj: dict[K, FutureLike[T1]], /, *, cancel_on_error: bool = True, limit: int | None = None
+) -> Future[dict[K, T1]]: ...
+@overload
+def gather(
+    obj: object, /, *more: object, cancel_on_error: bool = True, limit: int | None = None
+) -> Future[Any]: ...
+def gather(
+    obj: object, /, *more: object, cancel_on_error: bool = True, limit: int | None = None
+) -> Future[Any]:
     """Resolve a nested structure of dicts, lists and tuples; leaves become values.
 
     Leaves may be futures, anything :func:`shortly.future_of` adapts, or plain values.
@@ -90,6 +130,9 @@ def gather(obj: object, *, cancel_on_error: bool = True, limit: int | None = Non
     With ``limit``, at most that many of the coroutine leaves run at once, started in
     order as others finish (futures and values stand for work already running); a
     coroutine not started when the gather fails never starts.
+
+    Several positional arguments are gathered as a tuple, as ``asyncio.gather`` is
+    called: ``gather(a, b)`` is ``gather((a, b))``.
 
     Raises:
         ValueError: if the structure contains itself, or ``limit`` is less than 1.
@@ -102,8 +145,12 @@ def gather(obj: object, *, cancel_on_error: bool = True, limit: int | None = Non
     >>> user.set_result("ada"); posts.set_result("hello")
     >>> page.result()
     {'user': 'ada', 'posts': ['hello', 'pinned'], 'n': (1, 2)}
+    >>> shortly.gather(shortly.Future.resolved(1), shortly.Future.resolved("a")).result()
+    (1, 'a')
     """
     cancel = check_flag(cancel_on_error, "cancel_on_error")
+    if more:  # gather(a, b, c), as asyncio.gather is called: a tuple of them
+        obj = (obj, *more)
     leaves: list[Any] = []
     shape = _Shape(obj, leaves)
     if limit is not None:

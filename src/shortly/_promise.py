@@ -21,6 +21,7 @@ __all__ = ["PromiseMethods"]
 
 T = TypeVar("T")
 U = TypeVar("U")
+R = TypeVar("R")
 
 
 class _Siblings:
@@ -118,10 +119,32 @@ class PromiseMethods(Generic[T]):
         """
         return _impl.then(self, on_result, on_error, executor=executor, loop=loop)  # type: ignore[no-any-return]
 
+    @overload
+    def catch(
+        self,
+        on_error: Callable[[BaseException], StdFuture[R]],
+        *exception_types: type[BaseException],
+    ) -> Future[T | R]: ...
+
+    @overload
+    def catch(
+        self,
+        on_error: Callable[[BaseException], Awaitable[R]],
+        *exception_types: type[BaseException],
+    ) -> Future[T | R]: ...
+
+    @overload
+    def catch(
+        self, on_error: Callable[[BaseException], R], *exception_types: type[BaseException]
+    ) -> Future[T | R]: ...
+
     def catch(
         self, on_error: Callable[[BaseException], Any], *exception_types: type[BaseException]
     ) -> Future[Any]:
         """Handle a failure of the given types (all exceptions if none are given).
+
+        The result is typed ``Future[T | R]``: this future's value, or what the handler
+        returns (a value, or a future or awaitable it adopts).
 
         >>> import shortly
         >>> shortly.Future.failed(KeyError("k")).catch(lambda e: "default", KeyError).result()
