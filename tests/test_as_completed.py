@@ -262,3 +262,16 @@ async def test_a_cancelled_async_iteration_gives_its_place_back(anyio_backend: s
     assert scope.cancelled_caught
     f.set_result(1)
     assert [g async for g in it] == [f]
+
+
+def test_len_counts_what_is_still_to_come() -> None:
+    fs: list[shortly.Future[int]] = [shortly.Future() for _ in range(3)]
+    it = shortly.as_completed(fs, timeout=5)
+    assert len(it) == 3
+    fs[1].set_result(1)
+    assert next(it) is fs[1]
+    assert len(it) == 2
+    for f in fs:
+        f.try_set_result(0)
+    assert sorted(f.result() for f in it) == [0, 0]
+    assert len(it) == 0

@@ -153,6 +153,22 @@ class AsCompleted(Generic[F]):
     def __iter__(self) -> AsCompleted[F]:
         return self
 
+    def __len__(self) -> int:
+        """How many inputs are still to come (all of them before the first ``next``).
+
+        So a progress bar needs no ``total=``: ``tqdm(shortly.as_completed(fs))``.
+
+        >>> import shortly
+        >>> it = shortly.as_completed([shortly.Future.resolved(1), shortly.Future()])
+        >>> len(it), next(it).result(), len(it)
+        (2, 1, 1)
+        >>> it.close(); len(it)
+        0
+        """
+        arrivals = self._arrivals
+        with arrivals.lock:
+            return 0 if arrivals.closed else arrivals.total - arrivals.yielded
+
     def __next__(self) -> F:
         arrivals = self._arrivals
         with arrivals.lock:  # claim() inlined: this runs once per input
