@@ -1,9 +1,21 @@
 """Shared test setup.
 
 ``shortly.testing`` is loaded as a plugin, so any test may ask for the
-``no_unhandled_failures`` fixture: it fails the test if a failure goes unhandled.
+``no_unhandled_failures`` fixture (it fails the test if a failure goes unhandled) or the
+``unhandled_reports`` fixture, here also called ``reports`` (the failures reported during
+the test, for tests that expect some).
 """
 
 from __future__ import annotations
 
+import pytest
+
+from shortly import Unhandled
+
 pytest_plugins = ["shortly.testing", "tests.redis_server"]
+
+
+@pytest.fixture
+def reports(unhandled_reports: list[Unhandled]) -> list[Unhandled]:
+    """The unhandled failures reported during the test (``shortly.testing``'s fixture)."""
+    return unhandled_reports

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import shortly
 from shortly._chain import follow, resolve
 from shortly._future import listed
+from shortly.testing import recording_unhandled
 
 pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(30)]
 
@@ -26,18 +27,6 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 
 
 @contextmanager
-def reports() -> Iterator[list[shortly.Unhandled]]:
-    """Collect unhandled-failure reports made inside the block (for tests expecting them)."""
-    seen: list[shortly.Unhandled] = []
-    previous = shortly.set_unhandled_handler(seen.append)
-    try:
-        yield seen
-        gc.collect()
-        shortly.flush_reports()  # those found inside shortly's code come from its reporter
-    finally:
-        shortly.set_unhandled_handler(previous)
-
-
 def until(predicate: Callable[[], bool]) -> None:
     """Wait for a state another thread is about to reach (bounded, fails if it never does)."""
     deadline = threading.Event()
@@ -437,7 +426,7 @@ class TestStackSafety:
 
 class TestResponsibility:
     def test_unobserved_failing_chain_is_reported_once_for_its_end(self) -> None:
-        with reports() as seen:
+        with recording_unhandled() as seen:
             root = pending()
             end = root
             for _ in range(10):
@@ -451,7 +440,7 @@ class TestResponsibility:
         assert seen[0].source is not None and end_name in seen[0].source
 
     def test_observed_end_reports_nothing(self) -> None:
-        with reports() as seen:
+        with recording_unhandled() as seen:
             root = pending()
             end = root.then(lambda x: x).then(lambda x: x)
             root.set_exception(ValueError("seen"))
@@ -460,7 +449,7 @@ class TestResponsibility:
         assert seen == []
 
     def test_failure_handled_midway_reports_nothing(self) -> None:
-        with reports() as seen:
+        with recording_unhandled() as seen:
             root = pending()
             end = root.then(lambda x: x).catch(lambda e: "fine").then(lambda x: x)
             root.set_exception(ValueError("handled"))
@@ -468,12 +457,12 @@ class TestResponsibility:
         assert seen == []
 
     def test_handler_failure_at_the_end_is_reported_once(self) -> None:
-        with reports() as seen:
+        with recording_unhandled() as seen:
             shortly.Future.resolved(1).then(fail_with(OSError("late")))
         assert [type(u.error) for u in seen] == [OSError]
 
     def test_each_unobserved_branch_reports_its_own_end(self) -> None:
-        with reports() as seen:
+        with recording_unhandled() as seen:
             root = pending()
             root.then(lambda x: x)
             root.then(lambda x: x)
@@ -482,7 +471,7 @@ class TestResponsibility:
         assert len(seen) == 2
 
     def test_cancelled_link_leaves_the_failure_with_its_parent(self) -> None:
-        with reports() as seen:
+        with recording_unhandled() as seen:
             root = pending()
             keep = root.then(lambda x: x)  # keeps the root wanted
             root.then(lambda x: x).cancel()
@@ -721,7 +710,7 @@ def _nested(depth: int) -> shortly.Future[Any]:
 @pytest.mark.parametrize("depth", [150, 100_000])
 def test_adopting_settled_futures_nested_deep_keeps_a_flat_stack(depth: int) -> None:
     inner = _nested(depth)
-    with reports() as seen:
+    with recording_unhandled() as seen:
         child = shortly.Future.resolved(1).then(lambda _: inner)
         assert child.result(timeout=5) == "core"
         pending: shortly.Future[int] = shortly.Future()

@@ -13,7 +13,13 @@ from contextlib import contextmanager
 
 from ._report import Unhandled, flush_reports, set_unhandled_handler
 
-__all__ = ["UnhandledFailures", "no_unhandled", "no_unhandled_failures"]
+__all__ = [
+    "UnhandledFailures",
+    "no_unhandled",
+    "no_unhandled_failures",
+    "recording_unhandled",
+    "unhandled_reports",
+]
 
 
 class UnhandledFailures(AssertionError):
@@ -85,6 +91,32 @@ def no_unhandled() -> Iterator[list[Unhandled]]:
         raise UnhandledFailures(seen)
 
 
+@contextmanager
+def recording_unhandled() -> Iterator[list[Unhandled]]:
+    """Record unhandled failures inside the block in a list, for tests that expect some.
+
+    Unlike :func:`no_unhandled` it never raises: the test checks the list. On exit
+    futures dropped inside the block are collected and the reporter thread's queue is
+    flushed, so the list is complete after the block; inside it, call
+    :func:`shortly.flush_reports` before checking.
+
+    >>> import shortly
+    >>> from shortly.testing import recording_unhandled
+    >>> with recording_unhandled() as seen:
+    ...     shortly.Future().set_exception(KeyError("lost"))
+    >>> [type(u.error).__name__ for u in seen]
+    ['KeyError']
+    """
+    seen: list[Unhandled] = []
+    previous = set_unhandled_handler(seen.append)
+    try:
+        yield seen
+        gc.collect()
+        flush_reports()
+    finally:
+        set_unhandled_handler(previous)
+
+
 try:
     import pytest
 except ImportError:  # pragma: no cover - pytest is only needed for the fixture
@@ -95,4 +127,10 @@ else:
     def no_unhandled_failures() -> Iterator[list[Unhandled]]:
         """Pytest fixture: the test fails if any failure goes unhandled during it."""
         with no_unhandled() as seen:
+            yield seen
+
+    @pytest.fixture
+    def unhandled_reports() -> Iterator[list[Unhandled]]:
+        """Pytest fixture: the unhandled failures reported during the test, to check."""
+        with recording_unhandled() as seen:
             yield seen

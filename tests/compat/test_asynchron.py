@@ -8,7 +8,6 @@ import gc
 import logging
 import sys
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -50,16 +49,6 @@ def blocked_caller(A: Asynchron[Any]) -> tuple[shortly.Future[Any], threading.Ev
         return A()
 
     return call_in_thread(call), calling
-
-
-@pytest.fixture
-def reports() -> Iterator[list[shortly.Unhandled]]:
-    seen: list[shortly.Unhandled] = []
-    previous = shortly.set_unhandled_handler(seen.append)
-    try:
-        yield seen
-    finally:
-        shortly.set_unhandled_handler(previous)
 
 
 def test_result_and_friends_are_callables_receiving_a_value_later() -> None:

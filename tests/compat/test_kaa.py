@@ -9,7 +9,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -19,16 +19,6 @@ from shortly.compat import kaa
 from tests.helpers import when_waited_on
 
 pytestmark = [pytest.mark.timeout(20), pytest.mark.usefixtures("no_unhandled_failures")]
-
-
-@pytest.fixture
-def reports() -> Iterator[list[shortly.Unhandled]]:
-    seen: list[shortly.Unhandled] = []
-    previous = shortly.set_unhandled_handler(seen.append)
-    try:
-        yield seen
-    finally:
-        shortly.set_unhandled_handler(previous)
 
 
 def failed_with(error: BaseException) -> kaa.InProgress:

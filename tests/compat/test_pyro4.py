@@ -9,7 +9,6 @@ import gc
 import inspect
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,16 +17,6 @@ import shortly
 from shortly.compat.pyro4 import Future, FutureResult
 
 pytestmark = [pytest.mark.timeout(20), pytest.mark.usefixtures("no_unhandled_failures")]
-
-
-@pytest.fixture
-def reports() -> Iterator[list[shortly.Unhandled]]:
-    seen: list[shortly.Unhandled] = []
-    previous = shortly.set_unhandled_handler(seen.append)
-    try:
-        yield seen
-    finally:
-        shortly.set_unhandled_handler(previous)
 
 
 class Gate:

@@ -8,7 +8,6 @@ import concurrent.futures
 import inspect
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -42,17 +41,6 @@ def run_in_thread(fn: Any, *args: Any) -> shortly.Future[Any]:
 
     threading.Thread(target=run).start()
     return future
-
-
-@pytest.fixture
-def reports() -> Iterator[list[shortly.Unhandled]]:
-    """Unhandled failures reported during the test, instead of failing it."""
-    seen: list[shortly.Unhandled] = []
-    previous = shortly.set_unhandled_handler(seen.append)
-    try:
-        yield seen
-    finally:
-        shortly.set_unhandled_handler(previous)
 
 
 # -- the package -------------------------------------------------------------------------
