@@ -127,6 +127,7 @@ class TestOrderAndOutcomes:
         try:
             queue.submit(int, "x")
             queue.shutdown()  # the worker lets go of it
+            shortly.flush_reports()  # dropped inside shortly code: the reporter delivers
         finally:
             gc.enable()
         assert [type(u.error) for u in unhandled] == [ValueError]
@@ -663,8 +664,7 @@ class TestCoroutineFunctionsAreRefused:
             lambda q: shortly.submit(_async_double, 1, executor=q),
             lambda q: shortly.submit(_async_double, 1, delay=0),
             lambda q: q.submit(_async_double, 1),
-            lambda q: q.put(_async_double, 1),
-            lambda q: q.put(functools.partial(_async_double, 1)),
+            lambda q: q.submit(functools.partial(_async_double, 1)),
         ],
     )
     def test_at_the_call_naming_spawn(self, queue: shortly.SerialExecutor, call: Any) -> None:
@@ -692,14 +692,22 @@ class TestCoroutineFunctionsAreRefused:
         assert "shortly.spawn" in str(error)
         gc.collect()
 
-    def test_a_put_returning_a_coroutine_is_reported(
-        self, queue: shortly.SerialExecutor, unhandled: list[shortly.Unhandled]
+    @pytest.mark.parametrize(
+        "action",
+        [_async_double, functools.partial(_async_double), lambda x: _async_double(x)],
+        ids=["async def", "partial", "lambda"],
+    )
+    def test_a_put_of_an_async_function_is_reported_not_run(
+        self, queue: shortly.SerialExecutor, unhandled: list[shortly.Unhandled], action: Any
     ) -> None:
-        queue.put(lambda: _async_double(1))
+        # put() is fire and forget: the worker closes the coroutine and reports.
+        queue.put(action, 1)
         queue.shutdown()
         gc.collect()
+        shortly.flush_reports()
         assert len(unhandled) == 1 and isinstance(unhandled[0].error, TypeError)
         assert "returned a coroutine" in str(unhandled[0].error)
+        assert "shortly.spawn(_async_double(...))" in str(unhandled[0].error)
 
     def test_the_right_tool_runs_it(self) -> None:
         assert shortly.spawn(_async_double(21)).result(timeout=5) == 42
