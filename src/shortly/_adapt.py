@@ -42,7 +42,7 @@ from typing import Any, TypeVar, overload
 
 from ._cancel import watch
 from ._errors import CancelledError
-from ._future import Future
+from ._future import Future, cancel_message
 
 __all__ = [
     "adapter_for",
@@ -147,7 +147,7 @@ def when_cancelled(future: Future[Any], fn: Callable[[Any], object]) -> None:
 
     def hook(done: Future[Any]) -> None:
         if done.cancelled():
-            fn(done._result)
+            fn(cancel_message(done))
 
     watch(future, hook)
 

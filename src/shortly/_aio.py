@@ -49,7 +49,7 @@ from ._adapt import fail, future_of
 from ._cancel import Dependant, cancel_if_unwanted, depend
 from ._chain import follow
 from ._errors import CancelledError
-from ._future import Future, lock_of
+from ._future import Future, cancel_message, lock_of
 from ._outcome import Raised, capture
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def await_future(future: Future[T]) -> Generator[Any, None, T]:
             raise error
         finally:
             del future, error  # the traceback would otherwise keep them alive
-    raise _cancelled_error_here(future._result)
+    raise _cancelled_error_here(cancel_message(future))
 
 
 def _cancelled_error_here(msg: Any) -> BaseException:

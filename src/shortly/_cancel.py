@@ -231,7 +231,7 @@ def depend(parent: Future[Any], child: Future[Any], fn: Callable[[Future[Any]], 
     finally:
         lock.release()
     if state in _CANCELLED:
-        cancel_if_unwanted(parent, child._result)
+        cancel_if_unwanted(parent, child._cancel_message)
 
 
 def attach(parent: Future[Any], dependant: Dependant) -> None:

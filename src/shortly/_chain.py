@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._adapt import adapter_for, fail, future_of, when_cancelled
 from ._adapt import cache as _adapters
 from ._cancel import Dependant, Sweepable, depend, detach
-from ._future import Future
+from ._future import Future, cancel_message
 from ._outcome import Raised, capture, capture_in
 from ._spawn import spawn
 
@@ -230,7 +230,7 @@ def follow(target: Future[Any], source: Future[Any]) -> None:
     A failure moves over to ``target``: ``source`` no longer reports it.
     """
     if source._state != _FINISHED:
-        target.cancel(source._result)
+        target.cancel(cancel_message(source))
         return
     error = source._exception
     if error is None:
@@ -339,7 +339,7 @@ class _Link(Sweepable):
     def __call__(self, parent: Future[Any]) -> None:
         child = self.child
         if parent._state != _FINISHED:
-            child.cancel(parent._result)  # downward: the message travels
+            child.cancel(cancel_message(parent))  # downward: the message travels
             return
         if child._state != _PENDING:
             return  # cancelled: its consumer lost interest; skip the handler, leave the failure

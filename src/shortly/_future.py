@@ -33,7 +33,7 @@ from ._promise import PromiseMethods
 from ._wait_points import scope_var
 from ._waiting import STDLIB_LOCK, StdlibWaiters, Waker
 
-__all__ = ["Callbacks", "Future", "listed", "lock_of"]
+__all__ = ["Callbacks", "Future", "cancel_message", "listed", "lock_of"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -107,6 +107,11 @@ def listed(callbacks: Callbacks | None) -> list[Callable[[Any], object]]:
     return callbacks if type(callbacks) is list else [callbacks]  # type: ignore[list-item]
 
 
+def cancel_message(future: Future[Any]) -> Any:
+    """The message a cancelled future was cancelled with (``None`` if none, or not cancelled)."""
+    return future._cancel_message
+
+
 def lock_of(future: Future[Any]) -> threading.Lock:
     """The stripe lock guarding ``future``'s state (for sibling modules)."""
     return future._lock
@@ -139,6 +144,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
 
     __slots__ = (
         "_callbacks",
+        "_cancel_message",
         "_exception",
         "_guard",
         "_lock",
@@ -176,6 +182,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         self._state = PENDING
         self._result = None
         self._exception = None
+        self._cancel_message: Any = None
         # None, one callback, or a list of them: most futures get exactly one, and
         # keeping it bare saves a list per future.
         self._callbacks: Callbacks | None = None
@@ -456,8 +463,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
                 return True, None
             if state != PENDING or (only_if is not None and not only_if(self)):
                 return False, None
-            # The message lives in _result, unused by a cancelled future.
-            self._result = msg
+            self._cancel_message = msg
             self._state = CANCELLED_AND_NOTIFIED
             upstream = self._upstream
             self._upstream = None
@@ -607,7 +613,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
                 guard.error = None
 
     def _cancelled_error(self) -> CancelledError:
-        msg = self._result
+        msg = self._cancel_message
         return CancelledError() if msg is None else CancelledError(msg)
 
     def result(self, timeout: float | None = None) -> T:

@@ -41,7 +41,7 @@ except ImportError as _error:
 from .._adapt import fail, future_of, register_adapter, when_cancelled
 from .._cancel import Dependant
 from .._errors import CancelledError
-from .._future import Future
+from .._future import Future, cancel_message
 from .._timers import attempt
 
 __all__ = ["from_dask", "submit", "to_dask"]
@@ -157,7 +157,7 @@ def _wait_for_outcome(name: str) -> Any:
 
 def _pack(done: Future[Any]) -> bytes:
     if done.cancelled():
-        outcome: tuple[str, Any] = ("cancelled", done._result)
+        outcome: tuple[str, Any] = ("cancelled", cancel_message(done))
     else:
         error = done.exception()
         outcome = ("ok", done._result) if error is None else ("error", error)

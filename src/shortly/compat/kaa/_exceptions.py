@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._future import Future, lock_of
+from ..._future import Future, cancel_message, lock_of
 from ..._report import report
 
 __all__ = ["InProgressAborted", "TimeoutException"]
@@ -51,7 +51,7 @@ class TimeoutException(InProgressAborted):
 
 def _aborted(future: Future[Any]) -> InProgressAborted:
     """The InProgressAborted a cancelled future stands for (its cancel message, if one)."""
-    msg = future._result
+    msg = cancel_message(future)
     if isinstance(msg, InProgressAborted):
         return msg
     return InProgressAborted("aborted" if msg is None else str(msg))

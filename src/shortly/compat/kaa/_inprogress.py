@@ -21,7 +21,7 @@ from typing import Any
 from ..._cancel import Dependant, depend, watch
 from ..._chain import follow, shield
 from ..._checks import check_delay, check_timeout
-from ..._future import Future
+from ..._future import Future, cancel_message
 from ..._timers import later
 from . import main as _main
 from ._exceptions import InProgressAborted, TimeoutException, _aborted, _report_unhandled
@@ -374,7 +374,7 @@ class InProgress(Signal):
         future = self._future
         if self._cancel_for_abort(exc) or not future.done():
             return  # aborted, or a running coroutine gets it at its next wait
-        ended_with = future._result if future.cancelled() else future._exception
+        ended_with = cancel_message(future) if future.cancelled() else future._exception
         if ended_with is not exc:  # it finished otherwise while the handlers ran
             raise RuntimeError("InProgress is already finished.")
 
