@@ -8,8 +8,9 @@ only one type. The rules, most specific first:
 1. a shortly future is returned as it is;
 2. an adapter registered with :func:`register_adapter` for the object's class or a base;
 3. an object with a ``__shortly_future__()`` method: its answer;
-4. a Twisted ``Deferred`` (recognised by name, so Twisted is imported only when one is
-   actually met);
+4. a Twisted ``Deferred`` or a dask ``distributed.Future`` (recognised by name, so
+   neither library is imported until one is actually met; dask's goes through
+   :mod:`shortly.contrib.dask`, which cancels it without blocking);
 5. an asyncio future or task, read on its own loop and readable from any thread;
 6. a :class:`concurrent.futures.Future`, or anything shaped like one (``done``,
    ``result``, ``exception``, ``add_done_callback``: dask's futures);
@@ -212,8 +213,11 @@ def _classify(cls: type) -> Adapter | None:
     if callable(getattr(cls, "__shortly_future__", None)):
         return _from_protocol
     for base in cls.__mro__:
-        if (base.__module__, base.__name__) == ("twisted.internet.defer", "Deferred"):
+        named = (base.__module__, base.__name__)
+        if named == ("twisted.internet.defer", "Deferred"):
             return _from_deferred
+        if named == ("distributed.client", "Future"):
+            return _from_dask
     # asyncio.isfuture's test, made on the class so asyncio need not be imported.
     if getattr(cls, "_asyncio_future_blocking", None) is not None:
         return _from_asyncio
@@ -227,6 +231,13 @@ def _classify(cls: type) -> Adapter | None:
     if callable(getattr(cls, "__await__", None)):
         return _from_awaitable
     return None
+
+
+def _from_dask(future: Any) -> Future[Any]:
+    # Loaded here, not at import: most programs never meet a dask future.
+    from .contrib.dask import from_dask
+
+    return from_dask(future)
 
 
 def _checked(fn: Adapter, cls: type) -> Adapter:
