@@ -7,6 +7,7 @@ child that hangs fails the test (and is killed) instead of hanging it.
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import select
 import signal
@@ -162,3 +163,31 @@ def test_a_hung_child_fails_rather_than_hangs() -> None:
     started = time.monotonic()
     assert fork_and_run(lambda: int(threading.Event().wait()), deadline=0.2) == -1
     assert time.monotonic() - started < 5
+
+
+def test_pool_work_of_the_parent_is_settled_in_the_child() -> None:
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    started, release = threading.Event(), threading.Event()
+
+    def block() -> str:
+        started.set()
+        release.wait(10)
+        return "parent"
+
+    running = shortly.submit(block, executor=pool)
+    assert started.wait(5)
+    queued = shortly.submit(str, "queued", executor=pool)
+
+    def checks() -> int:
+        if not isinstance(running.exception(timeout=5), RuntimeError):
+            return 1
+        if not queued.cancelled():
+            return 2
+        return 0 if shortly.submit(int, "3").result(timeout=5) == 3 else 3
+
+    try:
+        assert fork_and_run(checks) == 0
+    finally:
+        release.set()
+    assert running.result(timeout=5) == "parent" and queued.result(timeout=5) == "queued"
+    pool.shutdown()

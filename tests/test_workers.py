@@ -790,12 +790,9 @@ class TestTheIdleWorker:
             initargs=("ready",),
         )
         for _ in range(3):
-            first = executor.submit(threading.get_ident).result(timeout=5)
-            executor.submit(int).result(timeout=5)
-            assert seen[-1] == ("ready", first)
-            worker = executor.__shortly_owner_thread__()
-            if worker is not None:
-                worker.join(5)
+            worker = executor.submit(threading.current_thread).result(timeout=5)
+            assert seen[-1] == ("ready", worker.ident)
+            worker.join(5)  # idle_timeout=0: the next submit starts a new worker
         assert len(seen) == executor.statistics().threads_started == 3
         executor.shutdown()
 

@@ -120,6 +120,11 @@ def _after_fork_in_child() -> None:
     _pool = None
     for executor in list(_executors):
         executor._after_fork_in_child()
+    pooled = list(_in_pools)
+    _in_pools.clear()
+    for future in pooled:  # the parent's work, done there (see SerialExecutor's)
+        if not future.cancel(_FORKED):
+            future.try_set_exception(RuntimeError(_FORKED))
 
 
 def _cancel_futures(triples: Iterable[Any]) -> None:
@@ -674,6 +679,9 @@ ActionQueue = SerialExecutor
 
 _pool_lock = threading.Lock()
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
+# The futures of work handed to thread pools and not yet finished: in a forked child,
+# whose pool threads are the parent's, they are settled rather than left pending.
+_in_pools: set[Future[Any]] = set()
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
@@ -727,6 +735,7 @@ def _start(
         elif out._owner is None:
             out._owner = job
         call = partial(fn, *args, **kwargs) if kwargs else fn
+        _in_pools.add(out)
         inner = executor.submit(job.run, _claim_and_run, out, ctx, call, args if not kwargs else ())
         inner.add_done_callback(partial(_cancelled_by_pool, out))
         when_cancelled(out, partial(_cancel_in_pool, inner))
@@ -744,22 +753,27 @@ def _claim_and_run(
     """
     try:
         if not out.set_running_or_notify_cancel():
+            _in_pools.discard(out)
             return
     except RuntimeError:
+        _in_pools.discard(out)
         return  # somebody settled it by hand before it started
     ok, value = attempt(ctx.run, fn, *args)
     if ok and type(value) is _Coroutine:
         ok, value = False, refuse_coroutine(value, "submit()", _ASYNC_HINT)
     if ok:
         out.try_set_result(value)
+        _in_pools.discard(out)
     else:
         fail_running(out, value)
+        _in_pools.discard(out)
         del out, value  # no cycle through the traceback (see _timers.attempt)
 
 
 def _cancelled_by_pool(out: Future[Any], inner: concurrent.futures.Future[None]) -> None:
     # shutdown(cancel_futures=True) drops work without running it.
     if inner.cancelled():
+        _in_pools.discard(out)
         out.cancel("the executor was shut down")
 
 
