@@ -44,6 +44,7 @@ from typing import Any, TypeVar, overload
 from ._cancel import watch
 from ._errors import CancelledError
 from ._future import Future, cancel_message
+from ._states import CANCELLED_STATES, PENDING, RUNNING
 
 __all__ = [
     "adapter_for",
@@ -370,7 +371,7 @@ class Mirror(Future[T]):
         executor's future can say whether the work started.
         """
         with self._lock:
-            if self._state != _base.PENDING:
+            if self._state != PENDING:
                 return False
             self._source = _HandOver()
         return True
@@ -412,11 +413,11 @@ class Mirror(Future[T]):
         >>> shortly.future_of(concurrent.futures.Future()).running()
         False
         """
-        if self._state == _base.PENDING:
+        if self._state == PENDING:
             source = self._settled_source()
             if source is not None:
                 return bool(source.running())
-        return self._state == _base.RUNNING
+        return self._state == RUNNING
 
     def _cancel_one(
         self, msg: Any, only_if: Callable[[Future[T]], bool] | None
@@ -424,9 +425,9 @@ class Mirror(Future[T]):
         # The one place every cancellation passes (cancel, timeouts, the upward rule).
         with self._lock:
             state = self._state
-            if state in (_base.CANCELLED, _base.CANCELLED_AND_NOTIFIED):
+            if state in CANCELLED_STATES:
                 return True, None
-            if state != _base.PENDING or (only_if is not None and not only_if(self)):
+            if state != PENDING or (only_if is not None and not only_if(self)):
                 return False, None
             self._message = msg
         # Outside our lock: the stdlib runs the source's callbacks (_copy, which

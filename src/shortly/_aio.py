@@ -39,7 +39,6 @@ import functools
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Generator
-from concurrent.futures import _base
 from functools import partial
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
@@ -51,6 +50,7 @@ from ._chain import follow
 from ._errors import CancelledError
 from ._future import Future, cancel_message, lock_of
 from ._outcome import Raised, capture
+from ._states import DONE, FINISHED, PENDING
 
 if TYPE_CHECKING:
     import asyncio
@@ -62,9 +62,6 @@ __all__ = ["await_future", "call_in_loop", "check_loop", "in_loop", "run_in_loop
 T = TypeVar("T")
 P = ParamSpec("P")
 
-_FINISHED = _base.FINISHED
-_PENDING = _base.PENDING
-_DONE = (_base.FINISHED, _base.CANCELLED_AND_NOTIFIED, _base.CANCELLED)
 _WOKEN = "woken"
 _ABORTED = "aborted"
 _sniffio_local = sniffio.thread_local
@@ -84,7 +81,7 @@ def await_future(future: Future[T]) -> Generator[Any, None, T]:
         RuntimeError: if an async library other than asyncio or trio drives the await.
         Exception: the future's own exception, if it failed.
     """
-    if future._state not in _DONE:
+    if future._state not in DONE:
         library = _sniffio_local.name or _sniffio_var.get()
         asyncio = sys.modules.get("asyncio")
         loop = None
@@ -109,14 +106,14 @@ def await_future(future: Future[T]) -> Generator[Any, None, T]:
         elif library == "trio":
             yield from _park_trio(future)
         elif library is None or library == "shortly":
-            while future._state not in _DONE:
+            while future._state not in DONE:
                 yield future
         else:
             raise RuntimeError(
                 f"shortly futures can be awaited under asyncio, trio or shortly.spawn(), "
                 f"not under {library}"
             )
-    if future._state == _FINISHED:
+    if future._state == FINISHED:
         error = future._exception
         if error is None:
             return future._result  # type: ignore[no-any-return]
@@ -170,14 +167,14 @@ class _TrioAwaiter:
         self.task = trio.lowlevel.current_task()
         self.token = trio.lowlevel.current_trio_token()
         self.thread = _get_ident()
-        self.state = _PENDING  # then _WOKEN or _ABORTED, under the lock
+        self.state = PENDING  # then _WOKEN or _ABORTED, under the lock
 
     def cancelled(self) -> bool:
         return self.state == _ABORTED
 
     def claim(self, state: str) -> bool:
         with self.lock:
-            if self.state != _PENDING:
+            if self.state != PENDING:
                 return False
             self.state = state
             return True

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import _base
-from concurrent.futures._base import (
-    CANCELLED,
-    CANCELLED_AND_NOTIFIED,
-    FINISHED,
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from ._states import (
+    CANCELLED_STATES,
+    DONE,
     PENDING,
     RUNNING,
 )
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from ._future import Future
@@ -51,8 +51,6 @@ __all__ = [
     "watch",
 ]
 
-_CANCELLED = (CANCELLED, CANCELLED_AND_NOTIFIED)
-_DONE = (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED)
 # attach() compacts a callback list when its length reaches a power of two at least
 # this large: amortised O(1) per registration, and dead entries never outnumber the
 # live ones (plus this many).
@@ -104,7 +102,7 @@ def _lost(callback: object) -> bool:
     child = callback.child
     # A settled future child needs nothing more from its parent (reading _state without
     # the child's lock is enough: a state only ever moves on to done).
-    return child.cancelled() or (isinstance(child, _base.Future) and child._state in _DONE)
+    return child.cancelled() or (isinstance(child, _base.Future) and child._state in DONE)
 
 
 def _dead(callback: object) -> bool:
@@ -230,7 +228,7 @@ def depend(parent: Future[Any], child: Future[Any], fn: Callable[[Future[Any]], 
                 child._upstream = [upstream, parent]
     finally:
         lock.release()
-    if state in _CANCELLED:
+    if state in CANCELLED_STATES:
         cancel_if_unwanted(parent, child._cancel_message)
 
 
@@ -296,7 +294,7 @@ def undepend(parent: Future[Any], child: object, replacement: Dependant | None =
     True
     """
     with parent._lock:
-        if parent._state in _DONE:
+        if parent._state in DONE:
             return  # its callbacks are being run: each one sees that its consumer is done
         registered = parent._callbacks
         callbacks: list[Any] = (

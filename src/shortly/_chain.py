@@ -45,7 +45,6 @@ import contextvars
 import inspect
 import sys
 from collections.abc import Callable
-from concurrent.futures import _base
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -55,6 +54,7 @@ from ._cancel import Dependant, Sweepable, depend, detach
 from ._future import Future, cancel_message
 from ._outcome import Raised, capture, capture_in
 from ._spawn import spawn
+from ._states import FINISHED, PENDING
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -63,8 +63,6 @@ __all__ = ["catch", "finally_", "follow", "resolve", "shield", "then"]
 
 T = TypeVar("T")
 
-_FINISHED = _base.FINISHED
-_PENDING = _base.PENDING
 _UNKNOWN: Any = object()
 _copy_context = contextvars.copy_context
 
@@ -229,7 +227,7 @@ def follow(target: Future[Any], source: Future[Any]) -> None:
 
     A failure moves over to ``target``: ``source`` no longer reports it.
     """
-    if source._state != _FINISHED:
+    if source._state != FINISHED:
         target.cancel(cancel_message(source))
         return
     error = source._exception
@@ -262,7 +260,7 @@ def resolve(target: Future[Any], value: Any) -> None:
         if source is target:
             target.try_set_exception(TypeError("a future cannot adopt itself: an adoption cycle"))
             return
-        if source._state != _FINISHED or source._exception is not None:
+        if source._state != FINISHED or source._exception is not None:
             depend(source, target, partial(_adopted, target))
             return
         if seen is None:
@@ -295,14 +293,14 @@ def _started(value: Any, ctx: contextvars.Context) -> Any:
 
 def _ran(target: Future[Any], ctx: contextvars.Context, source: Future[Any]) -> None:
     """Settle ``target`` from a handler run on an executor: ``source`` is its outcome."""
-    if source._state == _FINISHED and source._exception is None:
+    if source._state == FINISHED and source._exception is None:
         resolve(target, _started(source._result, ctx))
     else:
         follow(target, source)
 
 
 def _adopted(target: Future[Any], source: Future[Any]) -> None:
-    if source._state == _FINISHED and source._exception is None:
+    if source._state == FINISHED and source._exception is None:
         resolve(target, source._result)
     else:
         follow(target, source)
@@ -338,10 +336,10 @@ class _Link(Sweepable):
 
     def __call__(self, parent: Future[Any]) -> None:
         child = self.child
-        if parent._state != _FINISHED:
+        if parent._state != FINISHED:
             child.cancel(cancel_message(parent))  # downward: the message travels
             return
-        if child._state != _PENDING:
+        if child._state != PENDING:
             return  # cancelled: its consumer lost interest; skip the handler, leave the failure
         error = parent._exception
         handler: Callable[[Any], Any] | None
@@ -395,7 +393,7 @@ def _finally(
 
 
 def _cleaned_up(child: Future[Any], parent: Future[Any], cleanup: Future[Any]) -> None:
-    if cleanup._state != _FINISHED:
+    if cleanup._state != FINISHED:
         _cleanup_failed(child, parent, cleanup._cancelled_error())
     elif cleanup._exception is None:
         follow(child, parent)
@@ -405,7 +403,7 @@ def _cleaned_up(child: Future[Any], parent: Future[Any], cleanup: Future[Any]) -
 
 
 def _cleanup_failed(child: Future[Any], parent: Future[Any], error: BaseException) -> None:
-    original = parent._exception if parent._state == _FINISHED else None
+    original = parent._exception if parent._state == FINISHED else None
     if original is not None and error.__context__ is None and error is not original:
         error.__context__ = original  # what a failing Python ``finally:`` block records
     if fail(child, error) and original is not None:

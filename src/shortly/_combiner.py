@@ -28,6 +28,7 @@ from ._cancel import NOBODY, Dependant, attach, cancel_if_unwanted, undepend
 from ._errors import Error
 from ._future import Future
 from ._outcome import Err, Ok, Outcome
+from ._states import DONE, FINISHED
 
 if sys.version_info >= (3, 11):
     from builtins import BaseExceptionGroup, ExceptionGroup
@@ -47,9 +48,6 @@ __all__ = [
     "items_of",
     "refuse_several",
 ]
-
-_FINISHED = _base.FINISHED
-_DONE = (_base.FINISHED, _base.CANCELLED, _base.CANCELLED_AND_NOTIFIED)
 
 
 class AllFailed(ExceptionGroup, Error):
@@ -122,7 +120,7 @@ def check_flag(value: object, name: str) -> bool:
 def _failure(f: Future[Any]) -> BaseException:
     """A settled input's failure; a cancelled input's is its ``CancelledError``."""
     error = f._exception
-    return error if error is not None and f._state == _FINISHED else f._cancelled_error()
+    return error if error is not None and f._state == FINISHED else f._cancelled_error()
 
 
 class Combiner:
@@ -167,7 +165,7 @@ class Combiner:
                 # those settled already are late arrivals.
                 self.let_go([f], None)
                 for rest in inputs[index + 1 :]:
-                    if rest._state in _DONE:
+                    if rest._state in DONE:
                         self.late(rest)
                 break
         return future
@@ -210,7 +208,7 @@ class Combiner:
             take_over = self.take_over
         late = _TAKE_OVER_LATE_FAILURE if take_over else None
         for f in inputs:
-            if f._state in _DONE:
+            if f._state in DONE:
                 continue
             if take_over and cancel_if_unwanted(f, msg):
                 continue
@@ -278,7 +276,7 @@ class AllSlot(_Slot):
 
     def __call__(self, f: Future[Any]) -> None:
         combiner = self.child
-        if f._exception is None and f._state == _FINISHED:
+        if f._exception is None and f._state == FINISHED:
             value = f._result
             with combiner.lock:
                 values = combiner.acc
@@ -309,7 +307,7 @@ class AnySlot(_Slot):
 
     def __call__(self, f: Future[Any]) -> None:
         combiner = self.child
-        if f._exception is None and f._state == _FINISHED:
+        if f._exception is None and f._state == FINISHED:
             decided = combiner.decide(f)
             if decided is not None:
                 future, inputs = decided
@@ -344,7 +342,7 @@ class RaceSlot(_Slot):
         if decided is None:
             return
         future, inputs = decided
-        if f._exception is None and f._state == _FINISHED:
+        if f._exception is None and f._state == FINISHED:
             future.try_set_result(f._result)
         else:
             f._observe()
@@ -361,7 +359,7 @@ class SettledSlot(_Slot):
 
     def __call__(self, f: Future[Any]) -> None:
         combiner = self.child
-        ok = f._exception is None and f._state == _FINISHED
+        ok = f._exception is None and f._state == FINISHED
         outcome: Outcome[Any] = Ok(f._result) if ok else Err(_failure(f))
         with combiner.lock:
             outcomes = combiner.acc

@@ -30,6 +30,15 @@ from . import _cancel, _deadlock, _report, _trampoline
 from ._checks import check_timeout
 from ._errors import CancelledError, InvalidStateError, TimeoutError
 from ._promise import PromiseMethods
+from ._states import (
+    CANCELLED,
+    CANCELLED_AND_NOTIFIED,
+    CANCELLED_STATES,
+    DONE,
+    FINISHED,
+    PENDING,
+    RUNNING,
+)
 from ._wait_points import scope_var
 from ._waiting import STDLIB_LOCK, StdlibWaiters, Waker
 
@@ -38,12 +47,6 @@ __all__ = ["Callbacks", "Future", "cancel_message", "listed", "lock_of"]
 T = TypeVar("T")
 U = TypeVar("U")
 
-PENDING = _base.PENDING
-RUNNING = _base.RUNNING
-CANCELLED = _base.CANCELLED
-CANCELLED_AND_NOTIFIED = _base.CANCELLED_AND_NOTIFIED
-FINISHED = _base.FINISHED
-_DONE = (FINISHED, CANCELLED_AND_NOTIFIED, CANCELLED)
 # The stdlib's _STATE_TO_DESCRIPTION_MAP, which repr uses.
 _STATE_WORDS = {
     PENDING: "pending",
@@ -52,7 +55,6 @@ _STATE_WORDS = {
     CANCELLED_AND_NOTIFIED: "cancelled",
     FINISHED: "finished",
 }
-_CANCELLED = (CANCELLED_AND_NOTIFIED, CANCELLED)
 
 if TYPE_CHECKING:
     from . import _progress
@@ -276,7 +278,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         >>> shortly.Future().done(), shortly.Future.resolved(1).done()
         (False, True)
         """
-        return self._state in _DONE
+        return self._state in DONE
 
     def cancelled(self) -> bool:
         """Tell whether the future was cancelled.
@@ -285,7 +287,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         >>> f = shortly.Future(); _ = f.cancel(); f.cancelled()
         True
         """
-        return self._state in _CANCELLED
+        return self._state in CANCELLED_STATES
 
     def running(self) -> bool:
         """Tell whether ``set_running_or_notify_cancel`` marked the future as running.
@@ -333,7 +335,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
             STDLIB_LOCK.acquire()
             lock.acquire()
         try:
-            if self._state in _DONE:
+            if self._state in DONE:
                 return False
             if error is not None:
                 # Before the state: a reader that sees FINISHED without the lock must
@@ -459,7 +461,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         stdlib = self._lock_state()
         try:
             state = self._state
-            if state in _CANCELLED:
+            if state in CANCELLED_STATES:
                 return True, None
             if state != PENDING or (only_if is not None and not only_if(self)):
                 return False, None
@@ -493,7 +495,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         """
         with self._lock:
             state = self._state
-            if state in _CANCELLED:
+            if state in CANCELLED_STATES:
                 return False
             if state != PENDING:
                 raise RuntimeError(f"{self!r} is in state {state} and cannot start running")
@@ -523,7 +525,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         lock = self._lock
         lock.acquire()
         try:
-            if self._state not in _DONE:
+            if self._state not in DONE:
                 callbacks = self._callbacks
                 if callbacks is None:
                     self._callbacks = fn
@@ -557,7 +559,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
     def _block(self, timeout: float | None) -> bool:
         """Sleep until done or ``timeout``; return whether done."""
         timeout = check_timeout(timeout)
-        if self._state in _DONE:
+        if self._state in DONE:
             return True
         _trampoline.help_drain(self.done)
         # Checked only when somebody is known to settle it: an owner, or sources.
@@ -577,7 +579,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         while True:
             waker = Waker()
             with lock:
-                if self._state in _DONE:
+                if self._state in DONE:
                     return True
                 waiters = self._wait_list
                 if waiters is None:
@@ -595,7 +597,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
                         _remove_identical(waiters, waker)
                 if scope is not None:
                     scope.unwatch(waker)
-            if self._state in _DONE:
+            if self._state in DONE:
                 return True
             if scope is not None:
                 scope.check()
@@ -631,7 +633,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         """
         if self._state != FINISHED and not self._block(timeout):
             raise TimeoutError(f"{self!r} did not finish within {timeout} seconds")
-        if self._state in _CANCELLED:
+        if self._state in CANCELLED_STATES:
             raise self._cancelled_error()
         error = self._exception
         if error is None:
@@ -656,7 +658,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         """
         if self._state != FINISHED and not self._block(timeout):
             raise TimeoutError(f"{self!r} did not finish within {timeout} seconds")
-        if self._state in _CANCELLED:
+        if self._state in CANCELLED_STATES:
             raise self._cancelled_error()
         self._observe()
         return self._exception

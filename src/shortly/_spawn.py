@@ -41,7 +41,6 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Coroutine, Generator
-from concurrent.futures import _base
 from typing import Any, TypeVar, overload
 
 import sniffio
@@ -54,12 +53,12 @@ from ._errors import CancelledError
 from ._future import Future
 from ._outcome import Raised, capture
 from ._progress import bind_here
+from ._states import CANCELLED_STATES
 
 __all__ = ["spawn"]
 
 T = TypeVar("T")
 
-_CANCELLED = (_base.CANCELLED, _base.CANCELLED_AND_NOTIFIED)
 
 _NO_REQUEST: Any = object()  # no cancel request pending (None is a valid message)
 _ENDED = contextvars.Context()  # what an ended task holds instead of its code's context
@@ -243,7 +242,7 @@ class Task(Future[T]):
         with self._lock:
             if self._code is None:
                 # The code has ended: its outcome stands (or is being set right now).
-                return self._state in _CANCELLED, None
+                return self._state in CANCELLED_STATES, None
             if only_if is not None and not only_if(self):
                 return False, None
             parked = self._parked

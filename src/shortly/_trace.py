@@ -28,8 +28,6 @@ __all__ = ["PREFIX", "format_chain", "note"]
 #: How every note of a traced chain starts, so they can be told from others.
 PREFIX = "shortly: via "
 
-_DONE = ("FINISHED", "CANCELLED", "CANCELLED_AND_NOTIFIED")
-
 
 def _label(future: Future[Any]) -> str:
     name = future._name

@@ -24,6 +24,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ._errors import CancelledError
+from ._states import DONE
 
 if TYPE_CHECKING:
     from ._future import Future
@@ -46,8 +47,6 @@ scope_var: contextvars.ContextVar[Scope | None] = contextvars.ContextVar(
 
 #: Guards every scope's tree links, flags and sleepers: scopes are not a hot path.
 TREE = threading.Lock()
-
-_DONE = ("FINISHED", "CANCELLED", "CANCELLED_AND_NOTIFIED")
 
 
 class _Because(str):
@@ -86,7 +85,7 @@ def interrupt(waker: Any, future: Future[Any]) -> None:
     """Wake ``waker`` unless ``future`` settled first (and so wakes it itself)."""
     with future._lock:
         waiters = future._wait_list
-        if future._state in _DONE or waiters is None:
+        if future._state in DONE or waiters is None:
             return
         for index, waiter in enumerate(waiters):
             if waiter is waker:  # identity: no user __eq__ runs under our lock
