@@ -1,8 +1,8 @@
 """The self-managing serial worker, and ``submit`` onto any executor.
 
 :class:`SerialExecutor` runs actions one at a time, in the order they were put, on a
-worker thread that exists only while there is work (quickrpc's ActionQueue, minus its
-stall after a raising action).
+worker thread that exists only while there is work, give or take a short grace period
+(quickrpc's ActionQueue, minus its stall after a raising action).
 
 Why no action is ever stranded. Producers append to the queue under the executor's
 lock and, in the same critical section, start a worker if none is marked running. The
@@ -11,6 +11,13 @@ too, marking itself gone only when it finds the queue empty. Every put is ordere
 before or after each of those decisions, so either the worker takes the action, or
 the put sees no worker and starts one. Taking everything at once keeps the worker's
 lock traffic at one acquisition per batch, not per action.
+
+Parking. Before it exits, an idle worker parks for ``idle_timeout`` seconds: it marks
+itself parked under the lock and sleeps in ``get()`` on a private ``SimpleQueue``. A
+producer that finds it parked clears the mark under the lock and, once the lock is
+free, puts one token; clearing the mark under the lock is what makes it one token per
+park. A worker whose sleep times out while a token is on its way finds the mark
+cleared, and takes the token before it looks at the queue again.
 
 Why it is cheap. A put is one lock round trip and three appends: each action is queued
 as three entries ``context, call, future`` of a flat list (``future`` is None for a
