@@ -9,7 +9,9 @@ times, and give a stranded action no later put to rescue it.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
+import time
 
 import pytest
 
@@ -154,3 +156,55 @@ def test_submitters_get_every_result() -> None:
             producer * 10_000 + i for i in range(5_000)
         ]
     executor.shutdown()
+
+
+@pytest.mark.parametrize("kind", ["thread pool", "stdlib future", "serial"])
+def test_cancel_races_the_start_and_never_lies(kind: str) -> None:
+    # Issue 11: cancel() True <=> the work never ran, however the race falls.
+    import concurrent.futures
+
+    n = 4_000
+    ran = [False] * n
+    pool = concurrent.futures.ThreadPoolExecutor(4)
+    serial = shortly.SerialExecutor(name="stress-cancel")
+
+    def work(i: int) -> int:
+        ran[i] = True
+        return i
+
+    def make(i: int) -> shortly.Future[int]:
+        if kind == "thread pool":
+            return shortly.submit(work, i, executor=pool)
+        if kind == "stdlib future":
+            return shortly.future_of(pool.submit(work, i))
+        return serial.submit(work, i)
+
+    futures: list[shortly.Future[int]] = []
+    said: list[bool] = [False] * n
+
+    def cancel_some(start: int) -> None:
+        # Each future is cancelled as soon as it exists: right as its work starts.
+        for i in range(start, n, 2):
+            while len(futures) <= i:
+                time.sleep(0)
+            said[i] = futures[i].cancel()
+
+    cancellers = [threading.Thread(target=cancel_some, args=(s,)) for s in (0, 1)]
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        for t in cancellers:
+            t.start()
+        for i in range(n):
+            futures.append(make(i))
+        for t in cancellers:
+            t.join()
+    finally:
+        sys.setswitchinterval(previous)
+    pool.shutdown(wait=True)
+    serial.shutdown(wait=True)
+    for i, f in enumerate(futures):
+        assert said[i] == f.cancelled() == (not ran[i]), i
+        if not said[i]:
+            assert f.result(timeout=5) == i
+    assert 0 < sum(said) < n, "the race was not exercised"
