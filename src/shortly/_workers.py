@@ -419,7 +419,7 @@ class SerialExecutor(concurrent.futures.Executor):
         >>> queue.submit(int, "x").exception(timeout=5)
         ValueError("invalid literal for int() with base 10: 'x'")
         """
-        kind = type(fn)  # as in put()
+        kind = type(fn)  # plain functions and builtins, the common case: told by type
         if kind is _Function:
             if fn.__code__.co_flags & _CO_COROUTINE:
                 refuse_coroutine_function(fn, "SerialExecutor.submit()", _ASYNC_HINT)
