@@ -41,20 +41,17 @@ from concurrent.futures import _base
 from functools import partial
 from typing import Any, TypeVar, overload
 
-from ._cancel import watch
-from ._errors import CancelledError
-from ._future import Future, cancel_message
+from ._cancel import fail, when_cancelled
+from ._future import Future
 from ._states import CANCELLED_STATES, PENDING, RUNNING
 
 __all__ = [
     "adapter_for",
     "cache",
-    "fail",
     "future_of",
     "refuse_coroutine",
     "refuse_coroutine_function",
     "register_adapter",
-    "when_cancelled",
 ]
 
 T = TypeVar("T")
@@ -71,23 +68,6 @@ _MISSING: Any = object()
 
 
 # -- helpers shared by adapters, chains and loop bridges --------------------------------
-
-
-def fail(target: Future[Any], error: BaseException) -> bool:
-    """Settle ``target`` with ``error`` the way a chain link does; tell if it took it.
-
-    A ``CancelledError`` (the stdlib's or asyncio's) cancels ``target`` with the same
-    message instead of failing it, as an asyncio task whose code raises one is
-    cancelled. A ``StopIteration``, which cannot travel through ``await``, arrives
-    wrapped in a ``RuntimeError`` (the PEP 479 rule).
-    """
-    if isinstance(error, CancelledError) or _is_asyncio_cancel(error):
-        return target.cancel(error.args[0] if error.args else None)
-    if isinstance(error, StopIteration):
-        wrapped = RuntimeError(f"{type(error).__name__} cannot travel through a future")
-        wrapped.__cause__ = error
-        error = wrapped
-    return target.try_set_exception(error)
 
 
 # Callables that can never be coroutine functions: checked first, by type, because
@@ -133,25 +113,6 @@ def refuse_coroutine(value: Any, where: str, instead: str) -> BaseException | No
         f"{where} runs plain functions, and this one returned a coroutine: "
         + instead.format(name=value.__name__)
     )
-
-
-def _is_asyncio_cancel(error: BaseException) -> bool:
-    asyncio = sys.modules.get("asyncio")  # if it was never imported, no error is its
-    return asyncio is not None and isinstance(error, asyncio.CancelledError)
-
-
-def when_cancelled(future: Future[Any], fn: Callable[[Any], object]) -> None:
-    """Call ``fn(message)`` if ``future`` ends up cancelled.
-
-    Registered as a dependant that wants nothing, so unlike a plain done-callback it
-    does not keep ``future`` "wanted" under Bluebird's upward rule.
-    """
-
-    def hook(done: Future[Any]) -> None:
-        if done.cancelled():
-            fn(cancel_message(done))
-
-    watch(future, hook)
 
 
 # -- the registry --------------------------------------------------------------------------

@@ -44,8 +44,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 import sniffio
 
-from ._adapt import fail, future_of
-from ._cancel import Dependant, cancel_if_unwanted, depend
+from ._adapt import future_of
+from ._cancel import Dependant, cancel_if_unwanted, depend, fail
 from ._chain import follow
 from ._errors import CancelledError
 from ._future import Future, cancel_message, lock_of

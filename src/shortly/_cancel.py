@@ -22,10 +22,12 @@ no user ``__eq__`` ever runs under a future's lock.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from concurrent.futures import _base
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from ._errors import CancelledError
 from ._states import (
     CANCELLED_STATES,
     DONE,
@@ -46,9 +48,12 @@ __all__ = [
     "cancel_upstream",
     "depend",
     "detach",
+    "fail",
+    "fail_running",
     "undepend",
     "wanted",
     "watch",
+    "when_cancelled",
 ]
 
 # attach() compacts a callback list when its length reaches a power of two at least
@@ -307,3 +312,52 @@ def undepend(parent: Future[Any], child: object, replacement: Dependant | None =
             changed = True
         if changed:
             parent._callbacks = kept[0] if len(kept) == 1 else (kept or None)
+
+
+# -- settling by the cancellation rules ------------------------------------------------
+
+
+def fail(target: Future[Any], error: BaseException) -> bool:
+    """Settle ``target`` with ``error`` the way a chain link does; tell if it took it.
+
+    A ``CancelledError`` (the stdlib's or asyncio's) cancels ``target`` with the same
+    message instead of failing it, as an asyncio task whose code raises one is
+    cancelled. A ``StopIteration``, which cannot travel through ``await``, arrives
+    wrapped in a ``RuntimeError`` (the PEP 479 rule).
+    """
+    if isinstance(error, CancelledError) or _is_asyncio_cancel(error):
+        return target.cancel(error.args[0] if error.args else None)
+    if isinstance(error, StopIteration):
+        wrapped = RuntimeError(f"{type(error).__name__} cannot travel through a future")
+        wrapped.__cause__ = error
+        error = wrapped
+    return target.try_set_exception(error)
+
+
+def fail_running(future: Future[Any], error: BaseException) -> None:
+    """Fail ``future``, which its work marked running, with what the work raised.
+
+    :func:`fail` turns a ``CancelledError`` into cancelling, but a
+    running future cannot be cancelled (the stdlib rule): it fails with the error.
+    """
+    if not fail(future, error) and future.running():
+        future.try_set_exception(error)
+
+
+def _is_asyncio_cancel(error: BaseException) -> bool:
+    asyncio = sys.modules.get("asyncio")  # if it was never imported, no error is its
+    return asyncio is not None and isinstance(error, asyncio.CancelledError)
+
+
+def when_cancelled(future: Future[Any], fn: Callable[[Any], object]) -> None:
+    """Call ``fn(message)`` if ``future`` ends up cancelled.
+
+    Registered as a dependant that wants nothing, so unlike a plain done-callback it
+    does not keep ``future`` "wanted" under Bluebird's upward rule.
+    """
+
+    def hook(done: Future[Any]) -> None:
+        if done.cancelled():
+            fn(done._cancel_message)  # core: read the slot itself (no import of _future)
+
+    watch(future, hook)

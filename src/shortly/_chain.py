@@ -48,9 +48,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._adapt import adapter_for, fail, future_of, when_cancelled
+from ._adapt import adapter_for, future_of
 from ._adapt import cache as _adapters
-from ._cancel import Dependant, Sweepable, depend, detach
+from ._cancel import Dependant, Sweepable, depend, detach, fail, when_cancelled
 from ._future import Future, cancel_message
 from ._outcome import Raised, capture, capture_in
 from ._spawn import spawn

@@ -23,8 +23,8 @@ import threading
 from concurrent.futures import _base
 from typing import Any
 
-from ._adapt import fail, future_of, when_cancelled
-from ._cancel import NOBODY, Dependant, attach, cancel_if_unwanted, undepend
+from ._adapt import future_of
+from ._cancel import NOBODY, Dependant, attach, cancel_if_unwanted, fail, undepend, when_cancelled
 from ._errors import Error
 from ._future import Future
 from ._outcome import Err, Ok, Outcome

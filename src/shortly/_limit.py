@@ -26,7 +26,7 @@ def trio_task(ctx: contextvars.Context, coro: Awaitable[Any]) -> Future[Any]:
     """Run ``coro`` as a trio system task; cancelling the future cancels the task."""
     import trio
 
-    from ._adapt import fail, when_cancelled
+    from ._cancel import fail, when_cancelled
 
     future: Future[Any] = Future()
     token = trio.lowlevel.current_trio_token()

@@ -33,12 +33,13 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
 
 from . import _reaper
+from ._cancel import fail_running
 from ._errors import CancelledError
 from ._future import Future
 from ._limit import check_limit, trio_task
 from ._progress import Progress, Tally
 from ._scope import Scope, current_scope, set_current
-from ._timers import attempt, fail_running
+from ._timers import attempt
 from ._wait_points import is_cancel as _is_cancel
 
 __all__ = ["MapIterator", "map"]

@@ -150,7 +150,7 @@ class _TrioBody(AsyncBody):
     async def _child(self, coro: Coroutine[Any, Any, T], future: Future[T]) -> None:
         import trio
 
-        from ._adapt import fail, when_cancelled
+        from ._cancel import fail, when_cancelled
 
         with trio.CancelScope() as own:
             when_cancelled(future, lambda _msg: self._call(own.cancel))

@@ -46,8 +46,8 @@ from typing import Any, TypeVar, overload
 import sniffio
 
 from . import _trampoline
-from ._adapt import fail, future_of
-from ._cancel import Dependant, cancel_upstream, detach
+from ._adapt import future_of
+from ._cancel import Dependant, cancel_upstream, detach, fail
 from ._checks import check_name
 from ._errors import CancelledError
 from ._future import Future

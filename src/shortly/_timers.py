@@ -38,8 +38,8 @@ from functools import partial
 from typing import Any, TypeVar, overload
 
 from . import _report
-from ._adapt import fail, refuse_coroutine, refuse_coroutine_function
-from ._cancel import depend, undepend
+from ._adapt import refuse_coroutine, refuse_coroutine_function
+from ._cancel import depend, fail, fail_running, undepend
 from ._chain import follow
 from ._checks import check_delay, check_name
 from ._errors import TimeoutError
@@ -312,16 +312,6 @@ def attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
     if type(value) is Raised:
         return False, value.error
     return True, value
-
-
-def fail_running(future: Future[Any], error: BaseException) -> None:
-    """Fail ``future``, which its work marked running, with what the work raised.
-
-    :func:`~shortly._adapt.fail` turns a ``CancelledError`` into cancelling, but a
-    running future cannot be cancelled (the stdlib rule): it fails with the error.
-    """
-    if not fail(future, error) and future.running():
-        future.try_set_exception(error)
 
 
 def _call_later(

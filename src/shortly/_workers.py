@@ -45,22 +45,15 @@ from functools import partial
 from typing import Any, ParamSpec, TypeVar
 
 from . import _report
-from ._adapt import (
-    Mirror,
-    fail,
-    future_of,
-    refuse_coroutine,
-    refuse_coroutine_function,
-    when_cancelled,
-)
-from ._cancel import depend
+from ._adapt import Mirror, future_of, refuse_coroutine, refuse_coroutine_function
+from ._cancel import depend, fail, fail_running, when_cancelled
 from ._checks import check_delay, check_name
 from ._deadlock import PoolJob
 from ._errors import DeadlockError
 from ._future import Future
 from ._progress import bind as bind_progress
 from ._progress import running
-from ._timers import attempt, fail_running, later
+from ._timers import attempt, later
 
 __all__ = ["ActionQueue", "SerialExecutor", "SerialStatistics", "submit"]
 

@@ -38,8 +38,8 @@ try:
 except ImportError as _error:
     raise missing_extra("dask", _error) from _error
 
-from .._adapt import fail, future_of, register_adapter, when_cancelled
-from .._cancel import Dependant
+from .._adapt import future_of, register_adapter
+from .._cancel import Dependant, fail, when_cancelled
 from .._errors import CancelledError
 from .._future import Future, cancel_message
 from .._timers import attempt

@@ -15,7 +15,7 @@ from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-from ..._adapt import fail
+from ..._cancel import fail
 from ..._errors import CancelledError
 from ..._future import Future
 
