@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import shortly
-from shortly import _trace
+from shortly import _report
 
 from ._runner import Report
 
@@ -28,15 +28,15 @@ def _inc(x: int) -> int:
 
 @contextmanager
 def _debug(on: bool, notes: bool = True) -> Iterator[None]:
-    note = _trace.note
+    note = _report.note_site
     if not notes:
-        _trace.note = lambda error, future: None
+        _report.note_site = lambda error, future: None
     shortly.set_debug(on)
     try:
         yield
     finally:
         shortly.set_debug(False)
-        _trace.note = note
+        _report.note_site = note
 
 
 def _failing_chain(on: bool, notes: bool = True) -> Callable[[], None]:

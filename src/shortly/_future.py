@@ -357,9 +357,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
             if stdlib:
                 STDLIB_LOCK.release()
         if error is not None and _report._debug:
-            from . import _trace  # debug mode only: not paid by ``import shortly``
-
-            _trace.note(error, self)  # before the links below add theirs: innermost first
+            _report.note_site(error, self)  # before the links below add theirs: innermost first
         if waiters:
             if error is None:
                 for waiter in waiters:

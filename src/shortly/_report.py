@@ -34,12 +34,16 @@ import threading
 import traceback
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 __all__ = [
+    "NOTE_PREFIX",
     "FailureGuard",
     "Unhandled",
     "flush_reports",
+    "future_label",
     "get_debug",
+    "note_site",
     "report",
     "set_debug",
     "set_unhandled_handler",
@@ -340,3 +344,35 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 # What is still queued at exit is delivered, not lost.
 atexit.register(_drain_here)
+
+
+# -- traced chains (debug mode) -----------------------------------------------------------
+
+#: How every note of a traced chain starts, so they can be told from others.
+NOTE_PREFIX = "shortly: via "
+
+
+def future_label(future: Any) -> str:
+    """``Future`` or ``Future 'name'``: how a traced note names a link."""
+    name = future._name
+    kind = type(future).__name__
+    return f"{kind} {name!r}" if name is not None else kind
+
+
+def note_site(error: BaseException, future: Any) -> None:
+    """Note on ``error`` that it passed through ``future`` (if its site is known)."""
+    site = site_line(getattr(future, "_site", None))
+    if not site:
+        return
+    text = f"{NOTE_PREFIX}{future_label(future)} created at {site}"
+    add = getattr(error, "add_note", None)
+    if add is not None:
+        add(text)
+        return
+    notes = getattr(error, "__notes__", None)  # 3.10: the same list, by hand
+    if notes is None:
+        try:
+            error.__notes__ = notes = []  # type: ignore[attr-defined]
+        except AttributeError:
+            return  # an exception type that takes no attributes: nothing to trace
+    notes.append(text)

@@ -11,47 +11,19 @@ Bluebird's long stack trace.
 Notes are the standard mechanism: ``add_note`` on 3.11+, where tracebacks print them;
 on 3.10 the same ``__notes__`` list, which the ``exceptiongroup`` backport's traceback
 printing shows. Outside debug mode nothing runs: the hook in ``Future._settle`` is one
-test of a module flag, and only on failures.
+test of a module flag, and only on failures. The notes are written by
+``_report.note_site`` (debug mode owns creation sites); this module reads them back.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import _report
+from ._future import Future
+from ._report import NOTE_PREFIX, future_label
 
-if TYPE_CHECKING:
-    from ._future import Future
-
-__all__ = ["PREFIX", "format_chain", "note"]
-
-#: How every note of a traced chain starts, so they can be told from others.
-PREFIX = "shortly: via "
-
-
-def _label(future: Future[Any]) -> str:
-    name = future._name
-    kind = type(future).__name__
-    return f"{kind} {name!r}" if name is not None else kind
-
-
-def note(error: BaseException, future: Future[Any]) -> None:
-    """Note on ``error`` that it passed through ``future`` (if its site is known)."""
-    site = _report.site_line(getattr(future, "_site", None))
-    if not site:
-        return
-    text = f"{PREFIX}{_label(future)} created at {site}"
-    add = getattr(error, "add_note", None)
-    if add is not None:
-        add(text)
-        return
-    notes = getattr(error, "__notes__", None)  # 3.10: the same list, by hand
-    if notes is None:
-        try:
-            error.__notes__ = notes = []  # type: ignore[attr-defined]
-        except AttributeError:
-            return  # an exception type that takes no attributes: nothing to trace
-    notes.append(text)
+__all__ = ["format_chain"]
 
 
 def format_chain(future: Future[Any]) -> str:
@@ -78,16 +50,16 @@ def format_chain(future: Future[Any]) -> str:
     >>> total.exception() is source.exception()
     True
     """
-    from ._future import Future
-
     if not isinstance(future, Future):
         raise TypeError(f"future must be a shortly.Future, not {type(future).__name__}")
     error = future._exception if future._state == "FINISHED" else None
     if error is not None:
         future._observe()  # the chain was asked for: the failure has been seen
-        notes = [n for n in getattr(error, "__notes__", ()) if n.startswith(PREFIX)]
+        notes = [n for n in getattr(error, "__notes__", ()) if n.startswith(NOTE_PREFIX)]
         lines = [f"{type(error).__name__}: {error}"]
-        lines += [f"  via {n[len(PREFIX) :]}" for n in notes] or ["  (no sites: not debug mode)"]
+        lines += [f"  via {n[len(NOTE_PREFIX) :]}" for n in notes] or [
+            "  (no sites: not debug mode)"
+        ]
         return "\n".join(lines)
     chain = []
     link: Any = future
@@ -100,5 +72,5 @@ def format_chain(future: Future[Any]) -> str:
     lines = [f"{future!r}"]
     for each in reversed(chain):
         site = _report.site_line(getattr(each, "_site", None)) or "an unknown site"
-        lines.append(f"  {_label(each)} created at {site}")
+        lines.append(f"  {future_label(each)} created at {site}")
     return "\n".join(lines)
