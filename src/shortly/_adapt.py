@@ -42,6 +42,7 @@ from functools import partial
 from typing import Any, TypeVar, overload
 
 from ._cancel import fail, when_cancelled
+from ._deadlock import EventLoopOwner
 from ._future import Future
 from ._states import CANCELLED_STATES, PENDING, RUNNING
 
@@ -421,8 +422,6 @@ def _from_concurrent(source: Any) -> Future[Any]:
 
 def _from_asyncio(source: Any) -> Future[Any]:
     import asyncio
-
-    from ._aio import EventLoopOwner
 
     loop = source.get_loop()
     # Settled on the loop's thread: blocking on it there would wait for ever.

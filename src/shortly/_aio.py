@@ -45,8 +45,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 import sniffio
 
 from ._adapt import future_of
-from ._cancel import Dependant, cancel_if_unwanted, depend, fail
-from ._chain import follow
+from ._cancel import Dependant, cancel_if_unwanted, depend, fail, follow
+from ._deadlock import EventLoopOwner
 from ._errors import CancelledError
 from ._future import Future, cancel_message, lock_of
 from ._outcome import Raised, capture
@@ -210,28 +210,6 @@ def _park_trio(future: Future[Any]) -> Generator[Any, None, None]:
 
 
 # -- running on a loop ----------------------------------------------------------------------
-
-
-class EventLoopOwner:
-    """The owner of futures that an asyncio loop is to resolve: the loop's thread."""
-
-    __slots__ = ("loop", "thread")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, thread: threading.Thread | None) -> None:
-        self.loop = loop
-        self.thread = thread
-
-    def __shortly_owner_thread__(self) -> threading.Thread | None:
-        # asyncio's BaseEventLoop records the thread it runs in; other loops may not.
-        ident = getattr(self.loop, "_thread_id", None)
-        if ident is None:
-            return self.thread
-        if ident == _get_ident():
-            return threading.current_thread()
-        for thread in threading.enumerate():
-            if thread.ident == ident:
-                return thread
-        return None
 
 
 def check_loop(loop: object) -> None:

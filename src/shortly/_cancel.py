@@ -28,12 +28,7 @@ from concurrent.futures import _base
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ._errors import CancelledError
-from ._states import (
-    CANCELLED_STATES,
-    DONE,
-    PENDING,
-    RUNNING,
-)
+from ._states import CANCELLED_STATES, DONE, FINISHED, PENDING, RUNNING
 
 if TYPE_CHECKING:
     from ._future import Future
@@ -50,6 +45,7 @@ __all__ = [
     "detach",
     "fail",
     "fail_running",
+    "follow",
     "undepend",
     "wanted",
     "watch",
@@ -361,3 +357,18 @@ def when_cancelled(future: Future[Any], fn: Callable[[Any], object]) -> None:
             fn(done._cancel_message)  # core: read the slot itself (no import of _future)
 
     watch(future, hook)
+
+
+def follow(target: Future[Any], source: Future[Any]) -> None:
+    """Settle ``target`` exactly as ``source`` (already done) settled.
+
+    A failure moves over to ``target``: ``source`` no longer reports it.
+    """
+    if source._state != FINISHED:
+        target.cancel(source._cancel_message)
+        return
+    error = source._exception
+    if error is None:
+        target.try_set_result(source._result)
+    elif fail(target, error):
+        source._observe()

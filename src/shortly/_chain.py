@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._adapt import adapter_for, future_of
 from ._adapt import cache as _adapters
-from ._cancel import Dependant, Sweepable, depend, detach, fail, when_cancelled
+from ._cancel import Dependant, Sweepable, depend, detach, fail, follow, when_cancelled
 from ._future import Future, cancel_message
 from ._outcome import Raised, capture, capture_in
 from ._spawn import spawn
@@ -59,7 +59,7 @@ from ._states import FINISHED, PENDING
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-__all__ = ["catch", "finally_", "follow", "resolve", "shield", "then"]
+__all__ = ["catch", "finally_", "resolve", "shield", "then"]
 
 T = TypeVar("T")
 
@@ -220,21 +220,6 @@ def shield(future: Future[T]) -> Future[T]:
 
 
 # -- settling a link ------------------------------------------------------------------
-
-
-def follow(target: Future[Any], source: Future[Any]) -> None:
-    """Settle ``target`` exactly as ``source`` (already done) settled.
-
-    A failure moves over to ``target``: ``source`` no longer reports it.
-    """
-    if source._state != FINISHED:
-        target.cancel(cancel_message(source))
-        return
-    error = source._exception
-    if error is None:
-        target.try_set_result(source._result)
-    elif fail(target, error):
-        source._observe()
 
 
 def resolve(target: Future[Any], value: Any) -> None:

@@ -36,6 +36,7 @@ from . import _report
 from ._errors import DeadlockError
 
 __all__ = [
+    "EventLoopOwner",
     "Owner",
     "OwnerLike",
     "PoolJob",
@@ -88,6 +89,28 @@ def describe_owner(owner: Owner | None) -> str:
         return repr(owner)  # a pool: its name and size say more than one thread
     thread = owner_thread(owner)
     return f"{type(owner).__name__} on {thread.name!r}" if thread else type(owner).__name__
+
+
+class EventLoopOwner:
+    """The owner of futures that an asyncio loop is to resolve: the loop's thread."""
+
+    __slots__ = ("loop", "thread")
+
+    def __init__(self, loop: Any, thread: threading.Thread | None) -> None:
+        self.loop = loop
+        self.thread = thread
+
+    def __shortly_owner_thread__(self) -> threading.Thread | None:
+        # asyncio's BaseEventLoop records the thread it runs in; other loops may not.
+        ident = getattr(self.loop, "_thread_id", None)
+        if ident is None:
+            return self.thread
+        if ident == threading.get_ident():
+            return threading.current_thread()
+        for thread in threading.enumerate():
+            if thread.ident == ident:
+                return thread
+        return None
 
 
 class PoolJob:

@@ -69,8 +69,7 @@ def limited(leaves: list[Any], limit: int) -> list[Any]:
     """
     import sniffio
 
-    from ._cancel import depend, watch
-    from ._chain import follow
+    from ._cancel import depend, follow, watch
 
     waiting: collections.deque[tuple[Any, Future[Any]]] = collections.deque()
     out = list(leaves)

@@ -161,7 +161,7 @@ class MapIterator(Generic[R]):
             executor = _shared_pool()
         if isinstance(executor, concurrent.futures.ThreadPoolExecutor):
             return executor.submit
-        from ._chain import follow
+        from ._cancel import follow
 
         def elsewhere(
             _run: object, ctx: contextvars.Context, fn: Any, item: Any, future: Future[Any]

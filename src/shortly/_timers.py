@@ -39,8 +39,7 @@ from typing import Any, TypeVar, overload
 
 from . import _report
 from ._adapt import refuse_coroutine, refuse_coroutine_function
-from ._cancel import depend, fail, fail_running, undepend
-from ._chain import follow
+from ._cancel import depend, fail, fail_running, follow, undepend
 from ._checks import check_delay, check_name
 from ._errors import TimeoutError
 from ._future import Future

@@ -18,8 +18,8 @@ import weakref
 from collections.abc import Callable, Generator
 from typing import Any
 
-from ..._cancel import Dependant, depend, watch
-from ..._chain import follow, shield
+from ..._cancel import Dependant, depend, follow, watch
+from ..._chain import shield
 from ..._checks import check_delay, check_timeout
 from ..._future import Future, cancel_message
 from ..._timers import later

@@ -12,8 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from ..._cancel import depend
-from ..._chain import follow
+from ..._cancel import depend, follow
 from ..._checks import check_delay
 from ..._future import Future as _CoreFuture
 from ..._timers import later

@@ -10,8 +10,7 @@ import threading
 from collections.abc import Callable, Generator
 from typing import Any, Generic, TypeVar
 
-from ..._cancel import depend, watch
-from ..._chain import follow
+from ..._cancel import depend, follow, watch
 from ..._errors import CancelledError
 from ..._future import Future as _CoreFuture
 
