@@ -109,9 +109,7 @@ def test_extend_by_a_huge_number_is_clamped(backend: LocalBackend, huge: float) 
 
 
 @pytest.mark.parametrize("bad", [float("nan"), -1, 0])
-def test_extend_by_nan_or_not_positive_is_a_value_error(
-    backend: LocalBackend, bad: float
-) -> None:
+def test_extend_by_nan_or_not_positive_is_a_value_error(backend: LocalBackend, bad: float) -> None:
     lease = Lock("bad-extend", backend=backend, lease=1).acquire()
     with pytest.raises(ValueError, match="seconds must be a positive number of seconds"):
         lease.extend(bad)
