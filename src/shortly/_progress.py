@@ -424,8 +424,6 @@ class Updates:
     async def __aiter__(self) -> AsyncIterator[Progress]:
         import queue
 
-        from ._chain import shield
-
         while True:
             from ._future import Future
 
@@ -434,7 +432,7 @@ class Updates:
             try:
                 update = self.queue.get_nowait()
             except queue.Empty:
-                await shield(bell)
+                await bell  # a private bell: cancelling the wait may cancel it, harmlessly
                 continue
             if update is None:
                 return
