@@ -121,7 +121,8 @@ class TestThreads:
         deadline = time.monotonic() + 5
         while not outcome and time.monotonic() < deadline:
             time.sleep(0.001)  # polling a condition
-        assert outcome == ["cancelled"]
+        # With limit=2, one or two calls were running at close(): each was cancelled.
+        assert outcome and set(outcome) == {"cancelled"} and len(outcome) <= 2, outcome
 
     def test_break_out_of_a_plain_for_loop_cancels_running_calls(self) -> None:
         running = threading.Barrier(3, timeout=5)
