@@ -230,7 +230,7 @@ def depend(parent: Future[Any], child: Future[Any], fn: Callable[[Future[Any]], 
     finally:
         lock.release()
     if state in CANCELLED_STATES:
-        cancel_if_unwanted(parent, child._cancel_message)
+        cancel_if_unwanted(parent, getattr(child, "_cancel_message", None))
 
 
 def attach(parent: Future[Any], dependant: Dependant) -> None:
@@ -354,7 +354,7 @@ def when_cancelled(future: Future[Any], fn: Callable[[Any], object]) -> None:
 
     def hook(done: Future[Any]) -> None:
         if done.cancelled():
-            fn(done._cancel_message)  # core: read the slot itself (no import of _future)
+            fn(getattr(done, "_cancel_message", None))  # the slot, set only by cancel()
 
     watch(future, hook)
 
@@ -365,7 +365,7 @@ def follow(target: Future[Any], source: Future[Any]) -> None:
     A failure moves over to ``target``: ``source`` no longer reports it.
     """
     if source._state != FINISHED:
-        target.cancel(source._cancel_message)
+        target.cancel(getattr(source, "_cancel_message", None))
         return
     error = source._exception
     if error is None:

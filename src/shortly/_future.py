@@ -111,7 +111,8 @@ def listed(callbacks: Callbacks | None) -> list[Callable[[Any], object]]:
 
 def cancel_message(future: Future[Any]) -> Any:
     """The message a cancelled future was cancelled with (``None`` if none, or not cancelled)."""
-    return future._cancel_message
+    # Set only when cancelled through cancel(): creating futures stays one store cheaper.
+    return getattr(future, "_cancel_message", None)
 
 
 def lock_of(future: Future[Any]) -> threading.Lock:
@@ -161,6 +162,8 @@ class Future(PromiseMethods[T], _base.Future[T]):
     _state: str
     _result: Any
     _exception: BaseException | None
+    _guard: _report.FailureGuard | None
+    _cancel_message: Any
     # What a derived future settles from besides its upstream, for the deadlock check
     # (combinator inputs, a shield's source, a timeout's source). A class default, not
     # a slot: the few futures that set it pay for an instance dict, the rest nothing.
@@ -184,13 +187,13 @@ class Future(PromiseMethods[T], _base.Future[T]):
         self._state = PENDING
         self._result = None
         self._exception = None
-        self._cancel_message: Any = None
         # None, one callback, or a list of them: most futures get exactly one, and
         # keeping it bare saves a list per future.
         self._callbacks: Callbacks | None = None
         self._wait_list: list[Any] | None = None
         self._owner = owner
-        self._guard: _report.FailureGuard | None = None
+        # _guard and _cancel_message are set only by a failure and a cancel: creation
+        # skips them (read with getattr), which the hot path notices.
         # What this future depends on (a future or a list), for the upward cancel rule.
         self._upstream: Any = None
         if _report._debug:
@@ -329,7 +332,8 @@ class Future(PromiseMethods[T], _base.Future[T]):
         # costs measurably.
         lock = self._lock
         lock.acquire()
-        stdlib = type(self._wait_list) is StdlibWaiters
+        # Most futures have no waiter list at all: one test, not a type() call, for them.
+        stdlib = self._wait_list is not None and type(self._wait_list) is StdlibWaiters
         if stdlib:
             lock.release()  # the shared lock must come first
             STDLIB_LOCK.acquire()
@@ -356,8 +360,10 @@ class Future(PromiseMethods[T], _base.Future[T]):
             lock.release()
             if stdlib:
                 STDLIB_LOCK.release()
-        if error is not None and _report._debug:
-            _report.note_site(error, self)  # before the links below add theirs: innermost first
+        if error is not None:
+            _report.ensure_reporter()  # here, outside every lock, never inside __del__
+            if _report._debug:
+                _report.note_site(error, self)  # before the links below add theirs
         if waiters:
             if error is None:
                 for waiter in waiters:
@@ -365,8 +371,6 @@ class Future(PromiseMethods[T], _base.Future[T]):
             else:
                 for waiter in waiters:
                     waiter.add_exception(self)
-        if error is not None:
-            _report.ensure_reporter()  # here, outside every lock, never inside __del__
         if callbacks:
             _trampoline.dispatch(self, callbacks)
         return True
@@ -608,12 +612,13 @@ class Future(PromiseMethods[T], _base.Future[T]):
         # locked step as the failure, so the lock makes it visible here.
         if self._exception is not None:
             with self._lock:
-                guard, self._guard = self._guard, None
+                guard = getattr(self, "_guard", None)
+                self._guard = None
             if guard is not None:
                 guard.error = None
 
     def _cancelled_error(self) -> CancelledError:
-        msg = self._cancel_message
+        msg = getattr(self, "_cancel_message", None)
         return CancelledError() if msg is None else CancelledError(msg)
 
     def result(self, timeout: float | None = None) -> T:

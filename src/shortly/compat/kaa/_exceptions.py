@@ -60,7 +60,8 @@ def _aborted(future: Future[Any]) -> InProgressAborted:
 def _report_unhandled(future: Future[Any], source: str) -> None:
     """At drop time: report ``future``'s failure if it is still unobserved."""
     with lock_of(future):
-        guard, future._guard = future._guard, None
+        guard = getattr(future, "_guard", None)
+        future._guard = None
     if guard is not None and guard.error is not None:
         error, guard.error = guard.error, None
         report(error, "Unhandled asynchronous exception.", source)
