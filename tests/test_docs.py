@@ -19,12 +19,7 @@ import doctest
 import os
 import re
 import runpy
-import shutil
-import socket
-import subprocess
-import tempfile
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +29,7 @@ from markdown_it import MarkdownIt
 import shortly
 import shortly.testing
 from shortly.testing import no_unhandled
+from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -114,41 +110,10 @@ def _run_doctest(block: Block, namespace: dict[str, object]) -> None:
 # -- a Redis server for the pages that show the Redis backend ---------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    """A throwaway ``redis-server`` on loopback (``make services`` installs it)."""
-    server = shutil.which("redis-server")
-    assert server, "redis-server is not installed: run `make services`"
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as workdir:
-        options = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir]
-        proc = subprocess.Popen([server, "--port", str(port), *options], stdout=subprocess.DEVNULL)
-        try:
-            _wait_for_port(port, proc)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
-    ready = shortly.wait_until(lambda: _accepts(port) or proc.poll() is not None, 10, 0.02)
-    ready.result(timeout=15)
-    assert proc.poll() is None, "redis-server exited at start"
-
-
-def _accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    except OSError:
-        return False
-    return True
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's redis-server (``tests/redis_server.py``, the one launcher)."""
+    return redis_server.url
 
 
 def _needs_redis(path: Path) -> bool:
