@@ -185,7 +185,10 @@ class AsCompleted(Generic[F]):
             deadline = arrivals.deadline
             if deadline is None:
                 return pending.get()  # type: ignore[no-any-return]
-            return pending.get(timeout=max(deadline - time.monotonic(), 0.0))  # type: ignore[no-any-return]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:  # get_nowait: some Pythons sleep a tick on a zero timeout
+                return pending.get_nowait()  # type: ignore[no-any-return]
+            return pending.get(timeout=remaining)  # type: ignore[no-any-return]
         except queue.Empty:
             raise arrivals.timed_out() from None
         except BaseException:
