@@ -126,7 +126,7 @@ def reported() -> Iterator[list[BaseException]]:
         yield seen
         # Reports come from refcounting alone: no future here sits in a cycle once its
         # scenario returns (a full gc.collect() per example would cost more than the rest);
-        # those found inside shortly's code come from its reporter thread.
+        # those found inside shortly's code come from its deferred thread.
         shortly.flush_reports()
     finally:
         shortly.set_unhandled_handler(previous)

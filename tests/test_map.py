@@ -147,7 +147,7 @@ class TestThreads:
         assert firsts == [0]
         deadline = time.monotonic() + 5
         while len(stopped) < 2 and time.monotonic() < deadline:
-            time.sleep(0.001)  # polling a condition: the reaper closing the map
+            time.sleep(0.001)  # polling a condition: the deferred thread closing the map
         # 3 is stopped too if it had started, else it never does.
         assert {1, 2} <= set(stopped) <= {1, 2, 3}
 
@@ -396,7 +396,7 @@ class TestAsCompletedCancelPending:
             break
         deadline = time.monotonic() + 5
         while not all(f.done() for f in fs) and time.monotonic() < deadline:
-            time.sleep(0.001)  # polling a condition: the reaper cancelling them
+            time.sleep(0.001)  # polling a condition: the deferred thread cancelling them
         assert [f.cancelled() for f in fs] == [True, True, False, True]
 
     def test_default_leaves_them_running(self) -> None:

@@ -2,7 +2,7 @@
 
 The first tests pin down *where* a report runs: a failed future dropped while shortly's
 own code is on the stack (a callback run by the trampoline, a collection inside a locked
-section) is reported by the reporter thread, so a handler that re-enters shortly can
+section) is reported by the deferred thread, so a handler that re-enters shortly can
 never deadlock on a lock its own thread holds.
 """
 
@@ -47,7 +47,7 @@ def test_a_drop_from_user_code_is_reported_at_once_in_that_thread(
     ]
 
 
-def test_a_drop_inside_shortly_code_goes_to_the_reporter_thread(
+def test_a_drop_inside_shortly_code_goes_to_the_deferred_thread(
     reports: list[tuple[shortly.Unhandled, str]],
 ) -> None:
     holder = [shortly.Future.failed(KeyError("inner"))]
@@ -56,7 +56,7 @@ def test_a_drop_inside_shortly_code_goes_to_the_reporter_thread(
     trigger.add_done_callback(lambda _: holder.clear())
     trigger.set_result(None)
     assert shortly.flush_reports(timeout=10)
-    assert [(type(u.error), thread) for u, thread in reports] == [(KeyError, "shortly-reporter")]
+    assert [(type(u.error), thread) for u, thread in reports] == [(KeyError, "shortly-deferred")]
 
 
 @pytest.mark.timeout(60)

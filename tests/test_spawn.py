@@ -91,7 +91,7 @@ class TestCoroutines:
         try:
             shortly.spawn(code())
             gate.set_result(None)  # the task ends, and is dropped, in there
-            # Dropped inside shortly's code, its report comes from the reporter thread.
+            # Dropped inside shortly's code, its report comes from the deferred thread.
             assert shortly.flush_reports()
         finally:
             shortly.set_unhandled_handler(previous)

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from concurrent.futures import _base
 from typing import Any, Generic, TypeVar, overload
 
-from . import _reaper, _trampoline
+from . import _report, _trampoline
 from ._adapt import future_of
 from ._cancel import Sweepable, attach, undepend
 from ._checks import check_timeout
@@ -250,7 +250,7 @@ class AsCompleted(Generic[F]):
         # inputs are swept when something next attaches to them (see _cancel.attach).
         self._arrivals.closed = True
         if self._arrivals.cancel_pending is not None:
-            _reaper.defer(self._arrivals.close)  # cancel_pending: the reaper cancels them
+            _report.defer(self._arrivals.close)  # cancel_pending: the deferred thread cancels them
 
     def __repr__(self) -> str:
         a = self._arrivals
@@ -289,7 +289,7 @@ def as_completed(
             ``None`` waits for ever.
         cancel_pending: cancel the inputs not yet finished when the iteration stops
             early: on ``close()``, on the timeout, or when the iterator is dropped (as
-            after a ``break``; a reaper thread cancels them then).
+            after a ``break``; shortly's deferred thread cancels them then).
 
     Raises:
         TimeoutError: (:class:`shortly.TimeoutError`, from the iteration) when
@@ -330,5 +330,5 @@ def as_completed(
         raise
     arrivals.cancel_pending = everything
     if everything is not None:
-        _reaper.ensure()  # dropped early, the iterator has the rest cancelled there
+        _report.ensure_deferred()  # dropped early, the iterator has the rest cancelled there
     return AsCompleted(arrivals)

@@ -361,7 +361,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
             if stdlib:
                 STDLIB_LOCK.release()
         if error is not None:
-            _report.ensure_reporter()  # here, outside every lock, never inside __del__
+            _report.ensure_deferred()  # here, outside every lock, never inside __del__
             if _report._debug:
                 _report.note_site(error, self)  # before the links below add theirs
         if waiters:

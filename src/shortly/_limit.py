@@ -13,41 +13,54 @@ import collections
 import contextvars
 import inspect
 import threading
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from ._future import Future
 
-__all__ = ["check_limit", "limited", "trio_task"]
+T = TypeVar("T")
+
+__all__ = ["check_limit", "limited", "settle_from_trio", "trio_task"]
 
 
 def trio_task(ctx: contextvars.Context, coro: Awaitable[Any]) -> Future[Any]:
     """Run ``coro`` as a trio system task; cancelling the future cancels the task."""
     import trio
 
-    from ._cancel import fail, when_cancelled
-
     future: Future[Any] = Future()
     token = trio.lowlevel.current_trio_token()
-
-    async def run() -> None:
-        with trio.CancelScope() as own:
-            when_cancelled(future, lambda _msg: token.run_sync_soon(own.cancel))
-            try:
-                value = await coro
-            except trio.Cancelled:
-                future.cancel()
-                raise
-            except BaseException as error:
-                fail(future, error)
-                return
-            future.try_set_result(value)
-            return
-        future.cancel()
-
-    trio.lowlevel.spawn_system_task(run, context=ctx)
+    trio.lowlevel.spawn_system_task(
+        settle_from_trio, coro, future, token.run_sync_soon, context=ctx
+    )
     return future
+
+
+async def settle_from_trio(
+    coro: Awaitable[T], future: Future[T], call_soon: Callable[[Callable[[], object]], object]
+) -> None:
+    """Await ``coro`` in trio and settle ``future`` with its outcome.
+
+    Cancelling ``future`` cancels the await: ``call_soon`` (a trio token's
+    ``run_sync_soon``, or a nursery's equivalent) carries the cancel to trio's thread.
+    """
+    import trio
+
+    from ._cancel import fail, when_cancelled
+
+    with trio.CancelScope() as own:
+        when_cancelled(future, lambda _msg: call_soon(own.cancel))
+        try:
+            value = await coro
+        except trio.Cancelled:
+            future.cancel()
+            raise
+        except BaseException as error:
+            fail(future, error)
+            return
+        future.try_set_result(value)
+        return
+    future.cancel()
 
 
 def check_limit(limit: object) -> int:

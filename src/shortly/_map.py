@@ -12,7 +12,7 @@ the next step of the iteration raises it. Closing the iterator (``close()``, lea
 its ``with`` block, or dropping it, as a ``for`` loop left by ``break`` does) cancels
 the same way. The calls' callbacks hold the iterator only weakly, so dropping it is
 seen at once; a finalizer must not take locks its own thread may hold, so it hands
-the closing to a reaper thread (a ``SimpleQueue.put``, which is safe there).
+the closing to shortly's deferred thread (``_report.defer``: a ``SimpleQueue.put``, safe there).
 
 Why it is cheap. On a thread pool the call is queued as a plain function that settles
 a bare shortly future itself, so no stdlib future is adapted and no callback chain is
@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sized
 from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
 
-from . import _reaper
+from . import _report
 from ._cancel import fail_running
 from ._errors import CancelledError
 from ._future import Future
@@ -117,7 +117,7 @@ class MapIterator(Generic[R]):
         self._bell: Future[None] | None = None  # rung by each arrival (ordered=False)
         self._tally = Tally(total)  # progress: calls finished, of the input's length
         self._on_landing = _Landed(self)
-        _reaper.ensure()  # a dropped map is closed there
+        _report.ensure_deferred()  # a dropped map is closed there
 
     # -- starting calls -----------------------------------------------------------------
 
@@ -333,7 +333,7 @@ class MapIterator(Generic[R]):
 
     def __del__(self) -> None:
         if not self._closed:
-            _reaper.defer(_closer(self._scope, list(self._flight), self._tally))
+            _report.defer(_closer(self._scope, list(self._flight), self._tally))
 
     def __enter__(self) -> MapIterator[R]:
         return self
@@ -363,7 +363,7 @@ class MapIterator(Generic[R]):
 
 
 def _closer(scope: Scope, flight: list[Future[Any]], tally: Tally) -> Callable[[], None]:
-    """What ``close()`` does, for the reaper thread, without the iterator."""
+    """What ``close()`` does, for the deferred thread, without the iterator."""
 
     def close() -> None:
         scope.cancel()

@@ -15,7 +15,7 @@ whenever the last reference goes or the garbage collector runs: possibly in the 
 of one of shortly's own locked sections. A handler run there could re-enter shortly
 (``executor.put(ship, unhandled)``) and deadlock on a lock its own thread holds. So a
 report found during a collection, or while shortly code is on the stack, is queued and
-delivered by the *reporter thread*, outside every shortly lock; one found when user code
+delivered by the *deferred thread*, outside every shortly lock; one found when user code
 drops the last reference (``del future``, a local going out of scope) is delivered at
 once, in that thread. :func:`flush_reports` waits until the queue is empty (call it
 after ``gc.collect()`` to see what the collection found), and exit delivers what is
@@ -33,6 +33,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
+from functools import partial
 from types import FrameType
 from typing import Any
 
@@ -40,6 +41,8 @@ __all__ = [
     "NOTE_PREFIX",
     "FailureGuard",
     "Unhandled",
+    "defer",
+    "ensure_deferred",
     "flush_reports",
     "future_label",
     "get_debug",
@@ -245,7 +248,7 @@ class FailureGuard:
             except ValueError:  # no Python caller: a collection at shutdown
                 caller = None
             if _collecting or caller is None or _inside_shortly(caller):
-                _pending.put(args)
+                defer(partial(report, *args))
             else:
                 report(*args)
 
@@ -272,72 +275,81 @@ def _on_collection(phase: str, info: dict[str, int]) -> None:
 
 gc.callbacks.append(_on_collection)
 
-# Reports found inside shortly code, waiting for the reporter thread. SimpleQueue.put is
-# safe to call from __del__ and from a collection (it takes no Python-level lock).
-_pending: queue.SimpleQueue[tuple[BaseException, str, str | None, str | None] | threading.Event]
-_pending = queue.SimpleQueue()
-_reporter: threading.Thread | None = None
-_reporter_lock = threading.Lock()
+# The deferred thread: what a finalizer or a collection found but must not do where it
+# runs (a report, closing a dropped ``shortly.map``), because a lock it would take may
+# be held by the very code it interrupted. SimpleQueue.put takes no Python-level lock,
+# so it is safe there; the thread is started by ``ensure_deferred``, never from a
+# finalizer.
+_pending: queue.SimpleQueue[Callable[[], object]] = queue.SimpleQueue()
+_deferred: threading.Thread | None = None
+_deferred_lock = threading.Lock()
 
 
-def ensure_reporter() -> None:
-    """Start the reporter thread if it is not running (call only outside any lock)."""
-    global _reporter
-    if _reporter is not None:
+def defer(job: Callable[[], object]) -> None:
+    """Have the deferred thread run ``job()`` (safe from ``__del__`` and collections)."""
+    work = _pending  # None once the interpreter tears the module down
+    if work is not None:
+        work.put(job)
+
+
+def ensure_deferred() -> None:
+    """Start the deferred thread if it is not running (call only outside any lock)."""
+    global _deferred
+    if _deferred is not None:
         return
-    with _reporter_lock:
-        if _reporter is None:
-            thread = threading.Thread(target=_deliver, name="shortly-reporter", daemon=True)
+    with _deferred_lock:
+        if _deferred is None:
+            thread = threading.Thread(target=_deliver, name="shortly-deferred", daemon=True)
             thread.start()
-            _reporter = thread
+            _deferred = thread
 
 
 def _deliver() -> None:
     while True:
-        item = _pending.get()
-        if type(item) is threading.Event:
-            item.set()
-        else:
-            report(*item)  # type: ignore[misc]
+        _run(_pending.get())
+
+
+def _run(job: Callable[[], object]) -> None:
+    try:
+        job()
+    except Exception as error:  # the thread must outlive any one job
+        report(error, "a deferred job raised", repr(job))
 
 
 def flush_reports(timeout: float = 5.0) -> bool:
     """Deliver every queued unhandled-failure report; tell whether the queue emptied.
 
-    Reports found while shortly's own code was running are delivered by a reporter
-    thread, a moment later; a test that checks its handler right after such a drop
+    Reports found while shortly's own code was running are delivered by a thread of
+    shortly's, a moment later; a test that checks its handler right after such a drop
     calls this first. :func:`shortly.testing.no_unhandled` does.
 
     >>> import shortly
     >>> shortly.flush_reports()
     True
     """
-    if _reporter is None:
+    if _deferred is None:
         _drain_here()
         return True
     done = threading.Event()
-    _pending.put(done)
+    _pending.put(done.set)
     return done.wait(timeout)
 
 
 def _drain_here() -> None:
     while True:
         try:
-            item = _pending.get_nowait()
+            job = _pending.get_nowait()
         except queue.Empty:
             return
-        if type(item) is threading.Event:
-            item.set()
-        else:
-            report(*item)  # type: ignore[misc]
+        _run(job)
 
 
 def _after_fork_in_child() -> None:
-    # The parent's reporter thread does not exist here; queued reports stay queued
-    # until the child's first failure starts a reporter of its own.
-    global _reporter, _reporter_lock, _handler_lock
-    _reporter = None
-    _reporter_lock = threading.Lock()
+    # The parent's deferred thread does not exist here; queued jobs stay queued until
+    # the child starts one of its own.
+    global _deferred, _deferred_lock, _handler_lock
+    _deferred = None
+    _deferred_lock = threading.Lock()
     _handler_lock = threading.Lock()
 
 

@@ -148,23 +148,9 @@ class _TrioBody(AsyncBody):
         return future
 
     async def _child(self, coro: Coroutine[Any, Any, T], future: Future[T]) -> None:
-        import trio
+        from ._limit import settle_from_trio
 
-        from ._cancel import fail, when_cancelled
-
-        with trio.CancelScope() as own:
-            when_cancelled(future, lambda _msg: self._call(own.cancel))
-            try:
-                value = await coro
-            except trio.Cancelled:
-                future.cancel()
-                raise
-            except BaseException as error:
-                fail(future, error)
-                return
-            future.try_set_result(value)
-            return
-        future.cancel()
+        await settle_from_trio(coro, future, self._call)
 
     def _call(self, fn: Callable[[], object]) -> None:
         import trio

@@ -7,7 +7,6 @@ fixture (enable it with ``pytest_plugins = ["shortly.testing"]`` in a ``conftest
 from __future__ import annotations
 
 import gc
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -55,7 +54,7 @@ def no_unhandled() -> Iterator[list[Unhandled]]:
     """Collect unhandled failures inside the block; raise if there were any.
 
     Futures dropped inside the block are collected (``gc.collect()``) on exit, and the
-    reporter thread's queue is flushed, so their reports arrive in time. The yielded list
+    deferred thread's queue is flushed, so their reports arrive in time. The yielded list
     shows what was collected so far.
 
     Raises:
@@ -70,23 +69,8 @@ def no_unhandled() -> Iterator[list[Unhandled]]:
     ...     print(type(e.failures[0].error).__name__)
     ValueError
     """
-    seen: list[Unhandled] = []
-    lock = threading.Lock()
-    previous: Callable[[Unhandled], object] | None = None
-
-    def collect(unhandled: Unhandled) -> None:
-        with lock:
-            seen.append(unhandled)
-        if previous is not None:
-            previous(unhandled)
-
-    previous = set_unhandled_handler(collect)
-    try:
+    with _collecting(forward=True) as seen:
         yield seen
-        gc.collect()
-        flush_reports()
-    finally:
-        set_unhandled_handler(previous)
     if seen:
         raise UnhandledFailures(seen)
 
@@ -96,7 +80,7 @@ def recording_unhandled() -> Iterator[list[Unhandled]]:
     """Record unhandled failures inside the block in a list, for tests that expect some.
 
     Unlike :func:`no_unhandled` it never raises: the test checks the list. On exit
-    futures dropped inside the block are collected and the reporter thread's queue is
+    futures dropped inside the block are collected and the deferred thread's queue is
     flushed, so the list is complete after the block; inside it, call
     :func:`shortly.flush_reports` before checking.
 
@@ -107,8 +91,23 @@ def recording_unhandled() -> Iterator[list[Unhandled]]:
     >>> [type(u.error).__name__ for u in seen]
     ['KeyError']
     """
+    with _collecting(forward=False) as seen:
+        yield seen
+
+
+@contextmanager
+def _collecting(*, forward: bool) -> Iterator[list[Unhandled]]:
+    """Handle unhandled failures by listing them (and, with ``forward``, passing them on
+    to the handler that was installed); on exit collect garbage and flush the queue."""
     seen: list[Unhandled] = []
-    previous = set_unhandled_handler(seen.append)
+    previous: Callable[[Unhandled], object] | None = None
+
+    def collect(unhandled: Unhandled) -> None:
+        seen.append(unhandled)  # list.append is atomic: reports come from two threads
+        if forward and previous is not None:
+            previous(unhandled)
+
+    previous = set_unhandled_handler(collect)
     try:
         yield seen
         gc.collect()
