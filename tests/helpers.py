@@ -10,6 +10,16 @@ from typing import Any
 import shortly
 
 
+def eventually(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Return once ``predicate()`` holds: a state another thread or process reaches, which
+    the test can only observe. Fails the test after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "the expected state was never reached"
+        time.sleep(0.0005)  # polling a condition, not standing in for one
+
+
 def when_waited_on(future: shortly.Future[Any], action: Callable[[], object]) -> threading.Thread:
     """Run ``action`` in a new thread once some thread is blocked on ``future``.
 
@@ -18,9 +28,7 @@ def when_waited_on(future: shortly.Future[Any], action: Callable[[], object]) ->
     """
 
     def run() -> None:
-        deadline = time.monotonic() + 10
-        while not future._wait_list and time.monotonic() < deadline:
-            time.sleep(0.0005)  # polling a condition, not standing in for one
+        eventually(lambda: future._wait_list)
         action()
 
     thread = threading.Thread(target=run)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Callable
 
 import pytest
 
 import shortly
 from shortly import LocalBackend, Lock
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -20,21 +19,13 @@ def backend() -> LocalBackend:
     return LocalBackend()
 
 
-def poll(predicate: Callable[[], object]) -> None:
-    """Wait until another thread reaches a state the test can only observe."""
-    deadline = time.monotonic() + 10
-    while not predicate():
-        assert time.monotonic() < deadline, "the expected state was never reached"
-        time.sleep(0.0005)  # polling a condition, not standing in for one
-
-
 def test_a_handed_off_lease_lets_its_acquirer_wait_for_the_worker(backend: LocalBackend) -> None:
     lock = Lock("jobs", backend=backend)
     lease = lock.acquire()
     assert lease is not None
 
     def worker(held: shortly.Lease) -> None:
-        poll(lambda: lock.statistics().waiters == 1)  # the acquirer is waiting now
+        eventually(lambda: lock.statistics().waiters == 1)  # the acquirer is waiting now
         held.release()
 
     threading.Thread(target=worker, args=(lease.hand_off(),)).start()
@@ -68,7 +59,7 @@ def test_hand_off_to_a_thread_keeps_the_cycle_check(backend: LocalBackend) -> No
     held = lease.hand_off(to=keeper)
     assert held is lease
     keeper.start()
-    poll(lambda: mine._wait_list)  # the keeper is registered as waiting
+    eventually(lambda: mine._wait_list)  # the keeper is registered as waiting
     # Main waiting for the lock would close the cycle main -> keeper -> main.
     with pytest.raises(shortly.DeadlockError, match="cycle") as info:
         lock.acquire()

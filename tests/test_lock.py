@@ -16,6 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 import shortly
 from shortly import Lease, LocalBackend, Lock, LockError, LockTimeout
+from tests.helpers import eventually
 
 pytestmark = [pytest.mark.timeout(30), pytest.mark.usefixtures("no_unhandled_failures")]
 
@@ -31,14 +32,6 @@ def backend() -> Iterator[LocalBackend]:
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait until another thread has reached a state the test can only observe."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "the expected state was never reached"
-        time.sleep(0.001)
 
 
 def in_thread(fn: Callable[[], Any]) -> shortly.Future[Any]:

@@ -14,6 +14,7 @@ import pytest
 import trio
 
 import shortly
+from tests.helpers import eventually
 
 pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(20)]
 
@@ -93,9 +94,7 @@ class TestThreads:
         with pytest.raises(ValueError, match="item 0"):
             list(shortly.map(work, range(1000), limit=3))
         assert time.monotonic() - before < 5
-        deadline = time.monotonic() + 5
-        while len(stopped) < 2 and time.monotonic() < deadline:
-            time.sleep(0.001)  # polling a condition: the cancelled calls unwinding
+        eventually(lambda: len(stopped) >= 2)  # the cancelled calls unwinding
         assert sorted(stopped) == [1, 2]
 
     def test_close_cancels_running_calls_mid_way(self) -> None:
@@ -118,9 +117,7 @@ class TestThreads:
         assert running.wait(5)
         results.close()
         assert next(results, "done") == "done"
-        deadline = time.monotonic() + 5
-        while not outcome and time.monotonic() < deadline:
-            time.sleep(0.001)  # polling a condition
+        eventually(lambda: outcome)
         # With limit=2, one or two calls were running at close(): each was cancelled.
         assert outcome and set(outcome) == {"cancelled"} and len(outcome) <= 2, outcome
 
@@ -145,9 +142,7 @@ class TestThreads:
             running.wait()  # 1 and 2 are running (0 is read, 3 started): stop early
             break
         assert firsts == [0]
-        deadline = time.monotonic() + 5
-        while len(stopped) < 2 and time.monotonic() < deadline:
-            time.sleep(0.001)  # polling a condition: the deferred thread closing the map
+        eventually(lambda: len(stopped) >= 2)  # the deferred thread closing the map
         # 3 is stopped too if it had started, else it never does.
         assert {1, 2} <= set(stopped) <= {1, 2, 3}
 
@@ -394,9 +389,7 @@ class TestAsCompletedCancelPending:
         for first in shortly.as_completed(fs, cancel_pending=True):
             assert first is fs[2]
             break
-        deadline = time.monotonic() + 5
-        while not all(f.done() for f in fs) and time.monotonic() < deadline:
-            time.sleep(0.001)  # polling a condition: the deferred thread cancelling them
+        eventually(lambda: all(f.done() for f in fs))  # the deferred thread cancels them
         assert [f.cancelled() for f in fs] == [True, True, False, True]
 
     def test_default_leaves_them_running(self) -> None:

@@ -15,6 +15,7 @@ import trio
 
 import shortly
 from shortly._scope import Scope
+from tests.helpers import eventually
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import ExceptionGroup
@@ -24,10 +25,7 @@ pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.time
 
 def sleepers(scope: Scope, n: int = 1) -> None:
     """Return once ``n`` threads sleep at a wait point of ``scope`` (polls a condition)."""
-    deadline = time.monotonic() + 10
-    while len(scope._sleepers) < n:
-        assert time.monotonic() < deadline, "nobody reached a wait point"
-        time.sleep(0.0005)
+    eventually(lambda: len(scope._sleepers) >= n)
 
 
 def assert_cancelled(future: shortly.Future[Any]) -> None:
@@ -257,10 +255,7 @@ class TestNesting:
 
 
 def sleepers_in_tree(scope: Scope) -> None:
-    deadline = time.monotonic() + 10
-    while not any(inner._sleepers for inner in list(scope._nested)):
-        assert time.monotonic() < deadline, "nobody reached a wait point"
-        time.sleep(0.0005)
+    eventually(lambda: any(inner._sleepers for inner in list(scope._nested)))
 
 
 class TestStress:

@@ -19,17 +19,10 @@ import redis
 import shortly
 from shortly import Lease, Lock, LockError, LockTimeout
 from shortly.contrib.redis import RedisBackend
+from tests.helpers import eventually
 from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.timeout(30), pytest.mark.usefixtures("no_unhandled_failures")]
-
-
-def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait until another thread or process has reached a state the test can observe."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "the expected state was never reached"
-        time.sleep(0.001)
 
 
 def in_thread(fn: Callable[[], Any]) -> shortly.Future[Any]:

@@ -12,6 +12,7 @@ import pytest
 import shortly
 from shortly import Lock
 from shortly.contrib.redis import RedisBackend
+from tests.helpers import eventually
 from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.timeout(30), pytest.mark.usefixtures("no_unhandled_failures")]
@@ -35,13 +36,6 @@ def make(redis_server: RedisServer, prefix: str) -> Iterator[Make]:
     yield backend
     for each in made:
         each.close()
-
-
-def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "the expected state was never reached"
-        time.sleep(0.002)
 
 
 def _in_thread(fn: Callable[[], object]) -> shortly.Future[object]:
@@ -68,7 +62,7 @@ def test_waiters_of_many_processes_get_the_lock_in_arrival_order(
             lease.release()
 
         done.append(_in_thread(take))
-        _until(lambda i=i: client.llen(f"{prefix}queue:fifo") == i + 1)
+        eventually(lambda i=i: client.llen(f"{prefix}queue:fifo") == i + 1)
     holder.release()
     for future in done:
         future.result(timeout=20)
@@ -111,11 +105,11 @@ def test_a_waiter_that_gives_up_leaves_the_queue(
     holder = Lock("leave", backend=make()).acquire()
     assert holder is not None
     quitter = _in_thread(lambda: Lock("leave", backend=make(poll=0.05)).acquire(timeout=0.3))
-    _until(lambda: client.llen(f"{prefix}queue:leave") == 1)
+    eventually(lambda: client.llen(f"{prefix}queue:leave") == 1)
     stayer = _in_thread(lambda: Lock("leave", backend=make(poll=0.05)).acquire(timeout=20))
-    _until(lambda: client.llen(f"{prefix}queue:leave") == 2)
+    eventually(lambda: client.llen(f"{prefix}queue:leave") == 2)
     assert quitter.result(timeout=10) is None
-    _until(lambda: client.llen(f"{prefix}queue:leave") == 1)  # its place given up at once
+    eventually(lambda: client.llen(f"{prefix}queue:leave") == 1)  # its place given up at once
     holder.release()
     lease = stayer.result(timeout=1.5)  # well before the quitter's place would lapse (2 s)
     assert isinstance(lease, shortly.Lease) and lease.token > holder.token
