@@ -191,3 +191,34 @@ def test_pool_work_of_the_parent_is_settled_in_the_child() -> None:
         release.set()
     assert running.result(timeout=5) == "parent" and queued.result(timeout=5) == "queued"
     pool.shutdown()
+
+
+def _settle_on_every_stripe() -> int:
+    futures: list[shortly.Future[int]] = [shortly.Future() for _ in range(300)]
+    for i, f in enumerate(futures):
+        f.add_done_callback(lambda _: None)
+        f.set_result(i)
+    return 0 if [f.result(timeout=5) for f in futures] == list(range(300)) else 3
+
+
+def test_children_forked_while_threads_settle_futures_never_inherit_a_held_stripe() -> None:
+    # A stripe lock held at the fork by a thread the child does not have would block
+    # the child's first state change on that stripe for ever; each child touches all.
+    stop = threading.Event()
+
+    def churn() -> None:
+        while not stop.is_set():
+            f: shortly.Future[int] = shortly.Future()
+            f.add_done_callback(lambda _: None)
+            f.set_result(1)
+
+    churners = [threading.Thread(target=churn) for _ in range(2)]
+    for thread in churners:
+        thread.start()
+    try:
+        codes = [fork_and_run(_settle_on_every_stripe) for _ in range(CHILDREN)]
+    finally:
+        stop.set()
+        for thread in churners:
+            thread.join(timeout=10)
+    assert codes == [0] * CHILDREN, f"{codes.count(-1)} children hung"
