@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 import sniffio
 
+from . import _report
 from ._adapt import future_of
 from ._cancel import Dependant, cancel_if_unwanted, depend, fail, follow
 from ._deadlock import EventLoopOwner
@@ -268,6 +269,7 @@ class _Call:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> None:
+        _report.ensure_deferred()  # here, not in __del__, which must not start a thread
         self.loop = loop
         self.future: Future[Any] | None = future
         self.fn = fn
@@ -289,8 +291,8 @@ class _Call:
             future.try_set_exception(error)
         else:
             # Dropped some other way (a loop never closed, collected by the garbage
-            # collector): that may be inside any lock, so settle from elsewhere.
-            threading.Thread(target=future.try_set_exception, args=(error,), daemon=True).start()
+            # collector): that may be inside any lock, so the deferred thread settles it.
+            _report.defer(partial(future.try_set_exception, error))
 
 
 def _start(

@@ -324,12 +324,8 @@ class MapIterator(Generic[R]):
                 return
             self._closed = True
         self._items = None
-        self._scope.cancel()
-        for future in self._flight:
-            future.cancel()
+        _closer(self._scope, list(self._flight), self._tally)()
         self._flight.clear()
-        self._scope._detach()
-        self._tally.close()
 
     def __del__(self) -> None:
         if not self._closed:
@@ -363,7 +359,7 @@ class MapIterator(Generic[R]):
 
 
 def _closer(scope: Scope, flight: list[Future[Any]], tally: Tally) -> Callable[[], None]:
-    """What ``close()`` does, for the deferred thread, without the iterator."""
+    """What ``close()`` does, without the iterator (so the deferred thread can do it)."""
 
     def close() -> None:
         scope.cancel()
