@@ -125,10 +125,8 @@ class TimerThread:
             heapq.heappush(self._heap, entry)
             self._live += 1
             if self._thread is None:
-                thread = threading.Thread(target=self._run, name="shortly-timers", daemon=True)
-                self._thread = thread
                 try:
-                    thread.start()
+                    self._start_thread()
                 except BaseException:
                     self._thread = None
                     self._disarm_locked(timer)
@@ -227,9 +225,13 @@ class TimerThread:
             return  # a timer callback forked: this thread goes on draining the heap
         self._thread = None
         if self._live:
-            thread = threading.Thread(target=self._run, name="shortly-timers", daemon=True)
-            self._thread = thread
-            thread.start()
+            self._start_thread()
+
+    def _start_thread(self) -> None:
+        thread = self._thread = threading.Thread(
+            target=self._run, name="shortly-timers", daemon=True
+        )
+        thread.start()
 
 
 _scheduler = TimerThread()
