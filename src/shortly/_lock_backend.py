@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ._deadlock import Owner
     from ._future import Future
 
-__all__ = ["Lease", "LockBackend", "LockError", "LockStatistics", "LockTimeout"]
+__all__ = ["Lease", "LockBackend", "LockError", "LockStatistics", "LockTimeout", "Waiter"]
 
 # Lease states; backends set them under their own lock.
 HELD = "held"
@@ -398,3 +398,21 @@ class LockBackend(Protocol):
         LockStatistics(locked=False, holder_token=None, waiters=0)
         """
         ...
+
+
+class Waiter:
+    """A thread (or task) waiting in a backend's queue for a lock, and its lease to be."""
+
+    __slots__ = ("future", "lease", "task", "thread")
+
+    def __init__(
+        self,
+        future: Future[Lease],
+        lease: float | None,
+        thread: threading.Thread,
+        task: object | None,
+    ) -> None:
+        self.future = future
+        self.lease = lease
+        self.thread = thread
+        self.task = task

@@ -23,29 +23,13 @@ from collections import deque
 from functools import partial
 from typing import TYPE_CHECKING
 
-from ._lock_backend import EXPIRED, RELEASED, Lease, LockError, LockStatistics
+from ._lock_backend import EXPIRED, RELEASED, Lease, LockError, LockStatistics, Waiter
 from ._timers import later
 
 if TYPE_CHECKING:
     from ._future import Future
 
 __all__ = ["LocalBackend"]
-
-
-class _Waiter:
-    __slots__ = ("future", "lease", "task", "thread")
-
-    def __init__(
-        self,
-        future: Future[Lease],
-        lease: float | None,
-        thread: threading.Thread,
-        task: object | None,
-    ) -> None:
-        self.future = future
-        self.lease = lease
-        self.thread = thread
-        self.task = task
 
 
 class _Name:
@@ -55,12 +39,12 @@ class _Name:
 
     def __init__(self, holder: Lease) -> None:
         self.holder = holder
-        self.waiters: deque[_Waiter] | None = None  # most locks never see a waiter
+        self.waiters: deque[Waiter] | None = None  # most locks never see a waiter
 
 
 # What to do once the backend's lock is released: cancel a lease's timer, deliver a
 # lease to the waiter it was handed to.
-_After = tuple["Future[None] | None", "tuple[_Waiter, Lease] | None"]
+_After = tuple["Future[None] | None", "tuple[Waiter, Lease] | None"]
 
 
 def _lapsed(lease: Lease) -> bool:
@@ -168,7 +152,7 @@ class LocalBackend:
             after = self._end_locked(lease, EXPIRED)
         self._finish(after)
 
-    def _withdraw(self, name: str, waiter: _Waiter, future: Future[Lease]) -> None:
+    def _withdraw(self, name: str, waiter: Waiter, future: Future[Lease]) -> None:
         if not future.cancelled():
             return
         with self._lock:
@@ -228,7 +212,7 @@ class LocalBackend:
         True
         >>> waiter.result().release()
         """
-        record = _Waiter(waiter, lease, thread, task)
+        record = Waiter(waiter, lease, thread, task)
         granted = None
         with self._lock:
             if waiter.done():

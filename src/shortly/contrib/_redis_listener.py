@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
-from .._lock_backend import Lease, LockError
+from .._lock_backend import Lease, LockError, Waiter
 from ._redis_wire import TRANSIENT, text
 
 if TYPE_CHECKING:
@@ -42,8 +42,10 @@ __all__ = ["Listener"]
 _SUBSCRIBE_TIMEOUT = 2.0
 
 
-class _Waiter:
-    __slots__ = ("future", "lease", "nonce", "task", "thread", "uncertain")
+class _Waiter(Waiter):
+    """A local waiter, with the nonce of its attempts in Redis."""
+
+    __slots__ = ("nonce", "uncertain")
 
     def __init__(
         self,
@@ -52,10 +54,7 @@ class _Waiter:
         thread: threading.Thread,
         task: object | None,
     ) -> None:
-        self.future = future
-        self.lease = lease
-        self.thread = thread
-        self.task = task
+        super().__init__(future, lease, thread, task)
         self.nonce = secrets.token_hex(16)
         self.uncertain = False  # an attempt may have run in Redis without our knowing
 
