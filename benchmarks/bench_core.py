@@ -83,27 +83,32 @@ def _bytes_per_pending(make: Callable[[], Any], n: int) -> float:
     return (after - before) / n
 
 
-def _ping_pong(make: Callable[[], Any], n: int) -> Callable[[], None]:
-    """Thread A resolves a future B blocks on; B answers with a fresh one, n times."""
+def ping_pong(make: Callable[[threading.Thread | None], Any], n: int) -> Callable[[], None]:
+    """Thread A resolves a future B blocks on; B answers with a fresh one, n times.
+
+    ``make(owner)`` makes each future; ``owner`` is the thread that will resolve it
+    (``bench_deadlock`` passes it on, to measure the deadlock check).
+    """
 
     def run() -> None:
-        box = [make()]
-        answers = [make()]
+        main = threading.current_thread()
+        responder: threading.Thread | None = None
 
-        def responder() -> None:
+        def respond() -> None:
             for i in range(n):
                 box[0].result()
-                box[0] = make()
-                reply, answers[0] = answers[0], make()
+                box[0] = make(main)
+                reply, answers[0] = answers[0], make(responder)
                 reply.set_result(i)
 
-        t = threading.Thread(target=responder)
-        t.start()
+        responder = threading.Thread(target=respond)
+        box, answers = [make(main)], [make(responder)]
+        responder.start()
         for i in range(n):
             reply = answers[0]
             box[0].set_result(i)
             reply.result()
-        t.join()
+        responder.join()
 
     return run
 
@@ -168,8 +173,8 @@ def run(report: Report) -> None:
     report.compare(
         "cross-thread ping-pong (one round trip)",
         {
-            "shortly.Future": _ping_pong(shortly.Future, p),
-            "concurrent.futures.Future": _ping_pong(concurrent.futures.Future, p),
+            "shortly.Future": ping_pong(lambda _owner: shortly.Future(), p),
+            "concurrent.futures.Future": ping_pong(lambda _owner: concurrent.futures.Future(), p),
             "floor (bare threading.Lock hand-off)": _ping_pong_locks(p),
         },
         per=p,

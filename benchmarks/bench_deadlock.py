@@ -10,42 +10,10 @@ benchmarks benchmarks/bench_deadlock.py``): the owned figure is the one to compa
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import shortly
 
 from ._runner import Report
-
-
-def _ping_pong(owned: bool, n: int) -> Callable[[], None]:
-    """The main thread settles ``box``, the responder ``answers``; each blocks on the other's."""
-
-    def run() -> None:
-        main = threading.current_thread()
-        responder: threading.Thread | None = None
-
-        def make(owner: threading.Thread | None) -> shortly.Future[Any]:
-            return shortly.Future(owner=owner if owned else None)
-
-        def respond() -> None:
-            for i in range(n):
-                box[0].result()
-                box[0] = make(main)
-                reply, answers[0] = answers[0], make(responder)
-                reply.set_result(i)
-
-        responder = threading.Thread(target=respond)
-        box, answers = [make(main)], [make(responder)]
-        responder.start()
-        for i in range(n):
-            reply = answers[0]
-            box[0].set_result(i)
-            reply.result()
-        responder.join()
-
-    return run
+from .bench_core import ping_pong
 
 
 def run(report: Report) -> None:
@@ -53,8 +21,8 @@ def run(report: Report) -> None:
     report.compare(
         "blocking result() with the deadlock check (cross-thread ping-pong)",
         {
-            "owned futures (checked)": _ping_pong(True, p),
-            "futures without owner (not checked)": _ping_pong(False, p),
+            "owned futures (checked)": ping_pong(lambda owner: shortly.Future(owner=owner), p),
+            "futures without owner (not checked)": ping_pong(lambda _owner: shortly.Future(), p),
         },
         per=p,
         baseline="futures without owner (not checked)",
