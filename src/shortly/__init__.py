@@ -15,6 +15,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from . import _public
+
 if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time __getattr__ loads them
     from ._adapt import future_of as future_of
     from ._adapt import register_adapter as register_adapter
@@ -252,30 +254,8 @@ def _load(home: str) -> None:
     for public, where in _HOME.items():
         if where == home:
             value = getattr(module, public)
-            _claim(value, public)
+            _public.adopt(value, __name__)
             namespace[public] = value
-
-
-def _claim(obj: object, qualname: str) -> None:
-    """Make a public name say it lives in ``shortly``, where users import it from.
-
-    Reprs, tracebacks and the docs then show ``shortly.Future``, not
-    ``shortly._future.Future``. A class's own methods are renamed too, so that tools that
-    match an object's members to its module (doctest among them) still find them.
-    """
-    if not getattr(obj, "__module__", "").startswith("shortly._"):
-        return
-    obj.__module__ = "shortly"
-    if isinstance(obj, type):
-        obj.__qualname__ = qualname
-        for attr_name, attr in vars(obj).items():
-            member = getattr(attr, "__func__", attr)  # classmethod, staticmethod
-            if isinstance(member, property):
-                member = member.fget
-            if callable(member) and getattr(member, "__qualname__", "").startswith(
-                obj.__name__ + "."
-            ):
-                _claim(member, f"{qualname}.{attr_name}")
 
 
 # The errors at once: they show in tracebacks from the start, and the module is tiny.

@@ -62,7 +62,7 @@ Differs, on purpose:
 
 from __future__ import annotations
 
-from .. import _public
+from ... import _public
 from ._asynchron import (
     ASYNCH_CANCELLED,
     ASYNCH_PENDING,

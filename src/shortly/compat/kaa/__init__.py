@@ -83,7 +83,7 @@ from __future__ import annotations
 from typing import Any
 
 # Each submodule owns one idea and imports only those below it, never this package.
-from .. import _public
+from ... import _public
 from . import _coroutine, main
 from ._callable import InProgressCallable
 from ._combine import (

@@ -71,10 +71,11 @@ from __future__ import annotations
 # pulsar's Future is asyncio's, as in pulsar itself.
 from asyncio import Future
 
+from ... import _public
+
 # pulsar's LockError is the core's (also a RuntimeError). Not in __all__: it is documented
 # as shortly.LockError, and a second description would make references to it ambiguous.
 from ..._lock import LockError as LockError
-from .. import _public
 from ._async import async_while, chain_future, maybe_async, multi_async, run_in_loop, task
 from ._lock import Lock, LockBase
 from ._object import AsyncObject, Bench

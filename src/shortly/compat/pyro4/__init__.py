@@ -47,7 +47,7 @@ Differs, on purpose:
 
 from __future__ import annotations
 
-from .. import _public
+from ... import _public
 from ._future import Future
 from ._result import FutureResult
 
