@@ -46,6 +46,7 @@ __all__ = [
     "fail",
     "fail_running",
     "follow",
+    "remove_identical",
     "undepend",
     "wanted",
     "watch",
@@ -271,10 +272,25 @@ def detach(future: Future[Any], callback: object) -> bool:
             future._callbacks = None
             return True
         if type(callbacks) is list:
-            for index, registered in enumerate(callbacks):
-                if registered is callback:
-                    del callbacks[index]
-                    return True
+            return remove_identical(callbacks, callback)
+    return False
+
+
+def remove_identical(items: list[Any], item: object) -> bool:
+    """Remove ``item`` from ``items`` by identity; tell if it was there.
+
+    ``list.remove`` compares with ``==``, which would run a user's ``__eq__`` under a
+    future's lock.
+
+    >>> from shortly._cancel import remove_identical
+    >>> items = [1.0, 1]
+    >>> remove_identical(items, items[1]), items
+    (True, [1.0])
+    """
+    for index, candidate in enumerate(items):
+        if candidate is item:
+            del items[index]
+            return True
     return False
 
 

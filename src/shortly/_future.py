@@ -596,7 +596,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
                     # Re-read: stdlib use may have replaced the list while we slept.
                     waiters = self._wait_list
                     if waiters is not None:
-                        _remove_identical(waiters, waker)
+                        _cancel.remove_identical(waiters, waker)
                 if scope is not None:
                     scope.unwatch(waker)
             if self._state in DONE:
@@ -766,11 +766,3 @@ def _check_exception(exception: object) -> None:
         raise TypeError(
             "StopIteration cannot be set as a future's exception: it cannot travel through await"
         )
-
-
-def _remove_identical(items: list[Any], item: object) -> None:
-    """Remove ``item`` from ``items`` by identity (``list.remove`` would call ``__eq__``)."""
-    for index, candidate in enumerate(items):
-        if candidate is item:
-            del items[index]
-            return
