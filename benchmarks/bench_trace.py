@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import shortly
-from shortly import _report
+from shortly._core import _report
 
 from ._runner import Report
 

@@ -75,7 +75,7 @@ html_title = f"shortly {release}"
 
 
 def _public_bases(app: Sphinx, name: str, obj: type, options: object, bases: list[Any]) -> None:
-    """Leave private classes (such as ``shortly._promise.PromiseMethods``) out of "Bases".
+    """Leave private classes (such as ``shortly._core._promise.PromiseMethods``) out of "Bases".
 
     A class defined in a private module but exported by ``shortly`` is public.
     """

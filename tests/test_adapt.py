@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import shortly
-from shortly._cancel import fail, when_cancelled
+from shortly._core._cancel import fail, when_cancelled
 
 pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(30)]
 

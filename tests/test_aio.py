@@ -15,7 +15,7 @@ import trio
 
 import shortly
 import shortly.testing
-from shortly._future import listed
+from shortly._core._future import listed
 
 pytestmark = [pytest.mark.timeout(20), pytest.mark.usefixtures("no_unhandled_failures")]
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 import shortly
-from shortly._cancel import cancel_if_unwanted, depend, wanted
+from shortly._core._cancel import cancel_if_unwanted, depend, wanted
 
 
 def pair() -> tuple[shortly.Future[int], shortly.Future[int]]:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import shortly
 from shortly._chain import follow, resolve
-from shortly._future import listed
+from shortly._core._future import listed
 from shortly.testing import recording_unhandled
 
 pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(30)]

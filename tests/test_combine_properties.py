@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 import shortly
 from shortly import AllFailed, Err, Future, Ok
-from shortly._future import cancel_message
+from shortly._core._future import cancel_message
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import shortly
-from shortly import _report
+from shortly._core import _report
 from shortly.testing import no_unhandled
 
 

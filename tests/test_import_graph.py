@@ -1,12 +1,10 @@
-"""The package's import graph: layers, and no new cycle, deferred imports included.
+"""The package's import graph: a clean stack, deferred imports included.
 
 Every ``import`` and ``from ... import`` in ``src/shortly`` counts, at module top or
 inside a function (a deferred import is still a dependency: the cycle is only hidden);
-imports under ``if TYPE_CHECKING:`` do not, since they never run.
-
-A few upward imports remain, each deferred and each listed below with its reason. The
-test removes exactly those edges and requires what is left to be acyclic, and it
-requires every listed edge to still exist, so the list can only shrink.
+imports under ``if TYPE_CHECKING:`` do not, since they never run. Loading a module by
+name (``importlib``) would hide an edge from this check, so only the package's face
+may do it.
 """
 
 from __future__ import annotations
@@ -18,30 +16,16 @@ import shortly
 
 PACKAGE = Path(shortly.__file__).parent
 
-# (importer, imported): the upward imports left, all deferred into functions.
-KNOWN_UPWARD = {
-    # Future.report_progress/on_progress/progress_updates load the progress channel on
-    # first use; the channel builds on futures, chains and timers.
-    ("shortly._future", "shortly._progress"),
-    # future_of(dask future) takes contrib.dask's adapter, found by type name.
-    ("shortly._adapt", "shortly.contrib.dask"),
-    # kaa: a Signal's next emission and a future's view are InProgress objects, and an
-    # InProgress is a Signal.
-    ("shortly.compat.kaa._signal", "shortly.compat.kaa._inprogress"),
-}
+# The core: imports nothing of shortly's but itself and these leaves, even deferred.
+CORE_PACKAGE = "shortly._core"
+LEAVES = {"shortly._errors", "shortly._checks"}
+# The face: the only module that loads others by name (lazy names, and the finder
+# through which the core reaches the methods implemented above it).
+FACE = "shortly"
 
-# The core: imports nothing of shortly's above it, even deferred.
-CORE = {
-    "shortly._errors",
-    "shortly._checks",
-    "shortly._states",
-    "shortly._report",
-    "shortly._trampoline",
-    "shortly._waiting",
-    "shortly._wait_points",
-    "shortly._deadlock",
-    "shortly._cancel",
-}
+
+def _in_core(module: str) -> bool:
+    return module == CORE_PACKAGE or module.startswith(CORE_PACKAGE + ".")
 
 
 def _modules() -> dict[str, Path]:
@@ -117,24 +101,35 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def test_no_cycle_besides_the_listed_upward_imports() -> None:
-    graph = _graph()
-    for importer, imported in KNOWN_UPWARD:
-        graph[importer].discard(imported)
-    cycle = _cycle(graph)
+def test_no_cycle() -> None:
+    cycle = _cycle(_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
-
-
-def test_every_listed_upward_import_still_exists() -> None:
-    graph = _graph()
-    gone = sorted(edge for edge in KNOWN_UPWARD if edge[1] not in graph[edge[0]])
-    assert not gone, f"remove these from KNOWN_UPWARD, they are fixed: {gone}"
 
 
 def test_the_core_imports_nothing_above_it() -> None:
     graph = _graph()
-    for module in sorted(CORE):
-        assert graph[module] <= CORE, f"{module} imports {sorted(graph[module] - CORE)}"
+    core = [module for module in graph if _in_core(module)]
+    assert len(core) > 5, core
+    for module in sorted(core):
+        above = {m for m in graph[module] if not _in_core(m) and m not in LEAVES}
+        assert not above, f"{module} imports {sorted(above)}"
+
+
+def test_the_layers_above_use_the_core_package_not_its_modules() -> None:
+    graph = _graph()
+    for module in sorted(m for m in graph if not _in_core(m)):
+        inside = sorted(m for m in graph[module] if _in_core(m) and m != CORE_PACKAGE)
+        assert not inside, f"{module} imports {inside}: import them from {CORE_PACKAGE}"
+
+
+def test_only_the_face_loads_modules_by_name() -> None:
+    for module, path in sorted(_modules().items()):
+        if module != FACE:
+            tree = ast.parse(path.read_text())
+            names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+            assert "importlib" not in imported | names, module
+            assert "__import__" not in names, module
 
 
 def test_the_checker_sees_a_deferred_cycle() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import shortly
-from shortly._future import listed
+from shortly._core._future import listed
 
 pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(60)]
 

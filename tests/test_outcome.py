@@ -17,7 +17,7 @@ import pytest
 
 import shortly
 from shortly import Err, Ok, Outcome
-from shortly._outcome import Raised, capture
+from shortly._core._outcome import Raised, capture
 
 pytestmark = pytest.mark.timeout(10)
 

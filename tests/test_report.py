@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import shortly
-from shortly import _report
+from shortly._core import _report
 from shortly.testing import UnhandledFailures, no_unhandled
 
 

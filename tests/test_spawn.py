@@ -14,7 +14,7 @@ import pytest
 import sniffio
 
 import shortly
-from shortly._future import listed
+from shortly._core._future import listed
 
 pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(20)]
 

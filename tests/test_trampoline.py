@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import shortly
-from shortly import _trampoline
+from shortly._core import _trampoline
 from shortly.testing import no_unhandled
 
 

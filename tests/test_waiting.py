@@ -6,7 +6,7 @@ import concurrent.futures as cf
 import threading
 
 import shortly
-from shortly import _waiting
+from shortly._core import _waiting
 
 
 def test_resolution_with_callbacks_allocates_no_wait_state() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from . import _public
+from . import _core, _public
 
 if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time __getattr__ loads them
     from ._adapt import future_of as future_of
@@ -39,7 +39,28 @@ if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time __getattr
     from ._combine import (
         settled as settled,
     )
-    from ._deadlock import OwnerLike as OwnerLike
+    from ._core import Err as Err
+    from ._core import Future as Future
+    from ._core import Ok as Ok
+    from ._core import Outcome as Outcome
+    from ._core import OwnerLike as OwnerLike
+    from ._core import (
+        Unhandled as Unhandled,
+    )
+    from ._core import cancelled as cancelled
+    from ._core import checkpoint as checkpoint
+    from ._core import (
+        flush_reports as flush_reports,
+    )
+    from ._core import (
+        get_debug as get_debug,
+    )
+    from ._core import (
+        set_debug as set_debug,
+    )
+    from ._core import (
+        set_unhandled_handler as set_unhandled_handler,
+    )
     from ._errors import (
         CancelledError as CancelledError,
     )
@@ -55,7 +76,6 @@ if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time __getattr
     from ._errors import (
         TimeoutError as TimeoutError,
     )
-    from ._future import Future as Future
     from ._gather import gather as gather
     from ._lock import Lock as Lock
     from ._lock_backend import (
@@ -76,27 +96,9 @@ if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time __getattr
     from ._lock_local import LocalBackend as LocalBackend
     from ._map import MapIterator as MapIterator
     from ._map import map as map
-    from ._outcome import Err as Err
-    from ._outcome import Ok as Ok
-    from ._outcome import Outcome as Outcome
     from ._progress import Progress as Progress
     from ._progress import progress as progress
     from ._progress_bar import progress_bar as progress_bar
-    from ._report import (
-        Unhandled as Unhandled,
-    )
-    from ._report import (
-        flush_reports as flush_reports,
-    )
-    from ._report import (
-        get_debug as get_debug,
-    )
-    from ._report import (
-        set_debug as set_debug,
-    )
-    from ._report import (
-        set_unhandled_handler as set_unhandled_handler,
-    )
     from ._scope import Scope as Scope
     from ._scope import scope as scope
     from ._spawn import spawn as spawn
@@ -104,8 +106,6 @@ if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time __getattr
     from ._timers import sleep as sleep
     from ._timers import wait_until as wait_until
     from ._trace import format_chain as format_chain
-    from ._wait_points import cancelled as cancelled
-    from ._wait_points import checkpoint as checkpoint
     from ._workers import (
         ActionQueue as ActionQueue,
     )
@@ -186,9 +186,9 @@ _HOME: dict[str, str] = {
     "AllFailed": "_combine",
     "CancelledError": "_errors",
     "DeadlockError": "_errors",
-    "Err": "_outcome",
+    "Err": "_core",
     "Error": "_errors",
-    "Future": "_future",
+    "Future": "_core",
     "InvalidStateError": "_errors",
     "Lease": "_lock_backend",
     "LocalBackend": "_lock_local",
@@ -198,24 +198,24 @@ _HOME: dict[str, str] = {
     "LockStatistics": "_lock_backend",
     "LockTimeout": "_lock_backend",
     "MapIterator": "_map",
-    "Ok": "_outcome",
-    "Outcome": "_outcome",
-    "OwnerLike": "_deadlock",
+    "Ok": "_core",
+    "Outcome": "_core",
+    "OwnerLike": "_core",
     "Progress": "_progress",
     "Scope": "_scope",
     "SerialExecutor": "_workers",
     "TimeoutError": "_errors",
-    "Unhandled": "_report",
+    "Unhandled": "_core",
     "all_of": "_combine",
     "any_of": "_combine",
     "as_completed": "_as_completed",
-    "cancelled": "_wait_points",
-    "checkpoint": "_wait_points",
-    "flush_reports": "_report",
+    "cancelled": "_core",
+    "checkpoint": "_core",
+    "flush_reports": "_core",
     "format_chain": "_trace",
     "future_of": "_adapt",
     "gather": "_gather",
-    "get_debug": "_report",
+    "get_debug": "_core",
     "in_loop": "_aio",
     "later": "_timers",
     "map": "_map",
@@ -225,8 +225,8 @@ _HOME: dict[str, str] = {
     "register_adapter": "_adapt",
     "run_in_loop": "_aio",
     "scope": "_scope",
-    "set_debug": "_report",
-    "set_unhandled_handler": "_report",
+    "set_debug": "_core",
+    "set_unhandled_handler": "_core",
     "settled": "_combine",
     "shield": "_chain",
     "sleep": "_timers",
@@ -260,6 +260,27 @@ def _load(home: str) -> None:
 
 # The errors at once: they show in tracebacks from the start, and the module is tiny.
 _load("_errors")
+
+# Methods of Future whose machinery lives above the core, by name: the core cannot
+# import those layers (they build on it), so it asks this finder (see _core._promise).
+_IMPLEMENTATIONS: dict[str, tuple[str, str]] = {
+    "then": ("_chain", "then"),
+    "catch": ("_chain", "catch"),
+    "finally_": ("_chain", "finally_"),
+    "await_future": ("_aio", "await_future"),
+    "with_timeout": ("_timers", "with_timeout"),
+    "report_progress": ("_progress", "report_progress"),
+    "on_progress": ("_progress", "on_progress"),
+    "updates": ("_progress", "updates"),
+}
+
+
+def _find_implementation(name: str) -> object:
+    home, attr = _IMPLEMENTATIONS[name]
+    return getattr(importlib.import_module(f"{__name__}.{home}"), attr)
+
+
+_core.install_finder(_find_implementation)
 
 
 def __dir__() -> list[str]:

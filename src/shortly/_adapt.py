@@ -10,7 +10,7 @@ only one type. The rules, most specific first:
 3. an object with a ``__shortly_future__()`` method: its answer;
 4. a Twisted ``Deferred`` or a dask ``distributed.Future`` (recognised by name, so
    neither library is imported until one is actually met; dask's goes through
-   :mod:`shortly.contrib.dask`, which cancels it without blocking);
+   :mod:`shortly._adapt_dask`, which cancels it without blocking);
 5. an asyncio future or task, read on its own loop and readable from any thread;
 6. a :class:`concurrent.futures.Future`, or anything shaped like one (``done``,
    ``result``, ``exception``, ``add_done_callback``: dask's futures);
@@ -23,7 +23,7 @@ adapter itself.
 Cancellation goes both ways: the original cancelled cancels the adapted future, and the
 adapted future cancelled cancels the original (asyncio's ``wrap_future`` rule). The
 hook that carries the second direction expresses no interest in the outcome, so it
-never stops Bluebird's upward rule (see :mod:`shortly._cancel`) from cancelling the
+never stops Bluebird's upward rule (see :mod:`shortly._core._cancel`) from cancelling the
 adapted future when all its dependants lose interest. A stdlib future is *mirrored*
 (:class:`Mirror`): the adapted future is ``running()`` while the original runs, and
 cancelling it succeeds only if cancelling the original did, so ``cancel()`` returning
@@ -41,10 +41,7 @@ from concurrent.futures import _base
 from functools import partial
 from typing import Any, TypeVar, overload
 
-from ._cancel import fail, when_cancelled
-from ._deadlock import EventLoopOwner
-from ._future import Future
-from ._states import CANCELLED_STATES, PENDING, RUNNING
+from ._core import CANCELLED_STATES, PENDING, RUNNING, EventLoopOwner, Future, fail, when_cancelled
 
 __all__ = [
     "adapter_for",
@@ -198,7 +195,7 @@ def _classify(cls: type) -> Adapter | None:
 
 def _from_dask(future: Any) -> Future[Any]:
     # Loaded here, not at import: most programs never meet a dask future.
-    from .contrib.dask import from_dask
+    from ._adapt_dask import from_dask
 
     return from_dask(future)
 

@@ -15,7 +15,7 @@ markers, and asyncio's running task) and parks the task the way that library doe
   ``sniffio.thread_local.name`` while it steps, so its coroutines are not mistaken for
   asyncio's.
 
-An awaiter is a dependant of the future (see :mod:`shortly._cancel`). When the awaiting
+An awaiter is a dependant of the future (see :mod:`shortly._core._cancel`). When the awaiting
 task is cancelled, its registration is removed at once (a long-lived future does not
 collect dead awaiters) and the future is cancelled if nobody else wants it: asyncio's
 ``wrap_future`` rule, made safe for shared futures by Bluebird's rule.
@@ -44,14 +44,28 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 import sniffio
 
-from . import _report
 from ._adapt import future_of
-from ._cancel import Dependant, cancel_if_unwanted, depend, fail, follow
-from ._deadlock import EventLoopOwner
+from ._core import (
+    PENDING,
+    Dependant,
+    EventLoopOwner,
+    Future,
+    Raised,
+    cancel_if_unwanted,
+    cancel_message,
+    capture,
+    defer,
+    depend,
+    ensure_deferred,
+    fail,
+    follow,
+    is_settled,
+    lock_of,
+    succeeded,
+    take_failure,
+    value_of,
+)
 from ._errors import CancelledError
-from ._future import Future, cancel_message, lock_of
-from ._outcome import Raised, capture
-from ._states import DONE, FINISHED, PENDING
 
 if TYPE_CHECKING:
     import asyncio
@@ -82,7 +96,7 @@ def await_future(future: Future[T]) -> Generator[Any, None, T]:
         RuntimeError: if an async library other than asyncio or trio drives the await.
         Exception: the future's own exception, if it failed.
     """
-    if future._state not in DONE:
+    if not is_settled(future):
         library = _sniffio_local.name or _sniffio_var.get()
         asyncio = sys.modules.get("asyncio")
         loop = None
@@ -107,18 +121,17 @@ def await_future(future: Future[T]) -> Generator[Any, None, T]:
         elif library == "trio":
             yield from _park_trio(future)
         elif library is None or library == "shortly":
-            while future._state not in DONE:
+            while not is_settled(future):
                 yield future
         else:
             raise RuntimeError(
                 f"shortly futures can be awaited under asyncio, trio or shortly.spawn(), "
                 f"not under {library}"
             )
-    if future._state == FINISHED:
-        error = future._exception
-        if error is None:
-            return future._result  # type: ignore[no-any-return]
-        future._observe()
+    if succeeded(future):
+        return value_of(future)  # type: ignore[no-any-return]
+    error = take_failure(future)
+    if error is not None:
         try:
             raise error
         finally:
@@ -269,7 +282,7 @@ class _Call:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> None:
-        _report.ensure_deferred()  # here, not in __del__, which must not start a thread
+        ensure_deferred()  # here, not in __del__, which must not start a thread
         self.loop = loop
         self.future: Future[Any] | None = future
         self.fn = fn
@@ -292,7 +305,7 @@ class _Call:
         else:
             # Dropped some other way (a loop never closed, collected by the garbage
             # collector): that may be inside any lock, so the deferred thread settles it.
-            _report.defer(partial(future.try_set_exception, error))
+            defer(partial(future.try_set_exception, error))
 
 
 def _start(

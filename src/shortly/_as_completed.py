@@ -6,7 +6,7 @@ timeout), and wakes the parked async iterations, if any: each parks on a shortly
 future, which asyncio and trio both await without blocking their loop. So the
 per-input cost is a C ``put`` and an uncontended lock, with no object per input.
 
-That callback is a :class:`~shortly._cancel.Dependant` standing for the iterator: while
+That callback is a :class:`~shortly._core._cancel.Dependant` standing for the iterator: while
 the iterator is open it wants its inputs (so Bluebird's upward rule does not cancel
 them under it); once it is exhausted, closed, timed out or dropped, it no longer does.
 It never cancels an input itself: there is no combined future to cancel.
@@ -22,13 +22,11 @@ from collections.abc import Iterable
 from concurrent.futures import _base
 from typing import Any, Generic, TypeVar, overload
 
-from . import _report, _trampoline
 from ._adapt import future_of
-from ._cancel import Sweepable, attach, undepend
 from ._checks import check_timeout
 from ._combiner import check_flag, items_of
+from ._core import Future, Sweepable, attach, defer, ensure_deferred, help_drain, undepend
 from ._errors import TimeoutError
-from ._future import Future
 
 __all__ = ["AsCompleted", "as_completed"]
 
@@ -181,7 +179,7 @@ class AsCompleted(Generic[F]):
         try:
             if pending.empty():
                 # Work queued on this thread's trampoline may be what finishes an input.
-                _trampoline.help_drain(lambda: not pending.empty())
+                help_drain(lambda: not pending.empty())
             deadline = arrivals.deadline
             if deadline is None:
                 return pending.get()  # type: ignore[no-any-return]
@@ -250,7 +248,7 @@ class AsCompleted(Generic[F]):
         # inputs are swept when something next attaches to them (see _cancel.attach).
         self._arrivals.closed = True
         if self._arrivals.cancel_pending is not None:
-            _report.defer(self._arrivals.close)  # cancel_pending: the deferred thread cancels them
+            defer(self._arrivals.close)  # cancel_pending: the deferred thread cancels them
 
     def __repr__(self) -> str:
         a = self._arrivals
@@ -330,5 +328,5 @@ def as_completed(
         raise
     arrivals.cancel_pending = everything
     if everything is not None:
-        _report.ensure_deferred()  # dropped early, the iterator has the rest cancelled there
+        ensure_deferred()  # dropped early, the iterator has the rest cancelled there
     return AsCompleted(arrivals)

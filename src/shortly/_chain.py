@@ -1,6 +1,6 @@
 """Chains: ``then``, ``catch``, ``finally_``, adoption of returned futures, ``shield``.
 
-Each link is a new future that depends on its parent (see :mod:`shortly._cancel`): a
+Each link is a new future that depends on its parent (see :mod:`shortly._core._cancel`): a
 done-callback on the parent runs the link's handler and settles the child with what
 it returns or raises. This follows Promises/A+ 2.1 to 2.3, with shortly futures and
 everything :func:`~shortly.future_of` adapts in the role of thenables.
@@ -50,11 +50,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._adapt import adapter_for, future_of
 from ._adapt import cache as _adapters
-from ._cancel import Dependant, Sweepable, depend, detach, fail, follow, when_cancelled
-from ._future import Future, cancel_message
-from ._outcome import Raised, capture, capture_in
+from ._core import (
+    FINISHED,
+    PENDING,
+    Dependant,
+    Future,
+    Raised,
+    Sweepable,
+    cancel_message,
+    capture,
+    capture_in,
+    depend,
+    detach,
+    fail,
+    follow,
+    when_cancelled,
+)
 from ._spawn import spawn
-from ._states import FINISHED, PENDING
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -294,7 +306,7 @@ def _adopted(target: Future[Any], source: Future[Any]) -> None:
 class _Link(Sweepable):
     """The done-callback of a ``then`` or ``catch`` link: one object per link.
 
-    Being the :class:`~shortly._cancel.Dependant` itself (rather than wrapping a
+    Being the :class:`~shortly._core._cancel.Dependant` itself (rather than wrapping a
     ``partial``) saves two allocations on every link of every chain.
     """
 

@@ -3,9 +3,9 @@
 How they work (combiners, slots, deciding, leaving the inputs) is in
 :mod:`shortly._combiner`; this module holds the public functions and their rules.
 
-Cancellation, following :mod:`shortly._cancel`:
+Cancellation, following :mod:`shortly._core._cancel`:
 
-* Each slot is a :class:`~shortly._cancel.Dependant` whose child is the combiner, and
+* Each slot is a :class:`~shortly._core._cancel.Dependant` whose child is the combiner, and
   the combiner counts as cancelled once claimed. So after the decision the combinator no
   longer keeps any input "wanted", and other consumers' cancellations reach it normally.
 * Cancelling the combinator's future cancels its pending inputs by the upward rule:
@@ -50,8 +50,7 @@ from ._combiner import (
     inputs_of,
     refuse_several,
 )
-from ._future import Future
-from ._outcome import Outcome
+from ._core import Future, Outcome
 
 __all__ = ["AllFailed", "all_of", "any_of", "race", "settled"]
 

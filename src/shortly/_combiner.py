@@ -24,11 +24,26 @@ from concurrent.futures import _base
 from typing import Any
 
 from ._adapt import future_of
-from ._cancel import NOBODY, Dependant, attach, cancel_if_unwanted, fail, undepend, when_cancelled
+from ._core import (
+    NOBODY,
+    Dependant,
+    Err,
+    Future,
+    Ok,
+    Outcome,
+    attach,
+    cancel_if_unwanted,
+    error_of,
+    fail,
+    failure_of,
+    is_settled,
+    observe,
+    succeeded,
+    undepend,
+    value_of,
+    when_cancelled,
+)
 from ._errors import Error
-from ._future import Future
-from ._outcome import Err, Ok, Outcome
-from ._states import DONE, FINISHED
 
 if sys.version_info >= (3, 11):
     from builtins import BaseExceptionGroup, ExceptionGroup
@@ -117,12 +132,6 @@ def check_flag(value: object, name: str) -> bool:
     return value
 
 
-def _failure(f: Future[Any]) -> BaseException:
-    """A settled input's failure; a cancelled input's is its ``CancelledError``."""
-    error = f._exception
-    return error if error is not None and f._state == FINISHED else f._cancelled_error()
-
-
 class Combiner:
     """What one combinator call shares between its slots; the child its slots stand for.
 
@@ -165,7 +174,7 @@ class Combiner:
                 # those settled already are late arrivals.
                 self.let_go([f], None)
                 for rest in inputs[index + 1 :]:
-                    if rest._state in DONE:
+                    if is_settled(rest):
                         self.late(rest)
                 break
         return future
@@ -188,12 +197,12 @@ class Combiner:
 
     def late(self, f: Future[Any]) -> None:
         """``f`` settled after the decision: take its failure over if we told it to stop."""
-        if f._exception is None:
+        if failure_of(f) is None:
             return
         with self.lock:
             take_over = self.take_over
         if take_over:
-            f._observe()
+            observe(f)
 
     def let_go(self, inputs: list[Future[Any]], msg: Any) -> None:
         """After the decision: leave the inputs still pending, asking them to stop if we do.
@@ -208,7 +217,7 @@ class Combiner:
             take_over = self.take_over
         late = _TAKE_OVER_LATE_FAILURE if take_over else None
         for f in inputs:
-            if f._state in DONE:
+            if is_settled(f):
                 continue
             if take_over and cancel_if_unwanted(f, msg):
                 continue
@@ -244,8 +253,7 @@ class AllOf(Combiner):
 
 
 def _take_over_late_failure(f: Future[Any]) -> None:
-    if f._exception is not None:
-        f._observe()
+    observe(f)
 
 
 # What a combinator that asked its pending inputs to stop leaves on those that carry on
@@ -276,8 +284,8 @@ class AllSlot(_Slot):
 
     def __call__(self, f: Future[Any]) -> None:
         combiner = self.child
-        if f._exception is None and f._state == FINISHED:
-            value = f._result
+        if succeeded(f):
+            value = value_of(f)
             with combiner.lock:
                 values = combiner.acc
                 if values is None:
@@ -293,8 +301,8 @@ class AllSlot(_Slot):
         if decided is None:
             return
         future, inputs = decided
-        f._observe()
-        fail(future, _failure(f))
+        observe(f)
+        fail(future, error_of(f))
         combiner.let_go(inputs, f"{combiner.name}: input {self.index} failed")
 
 
@@ -307,14 +315,14 @@ class AnySlot(_Slot):
 
     def __call__(self, f: Future[Any]) -> None:
         combiner = self.child
-        if f._exception is None and f._state == FINISHED:
+        if succeeded(f):
             decided = combiner.decide(f)
             if decided is not None:
                 future, inputs = decided
-                future.try_set_result(f._result)
+                future.try_set_result(value_of(f))
                 combiner.let_go(inputs, f"any_of: input {self.index} succeeded")
             return
-        error = _failure(f)
+        error = error_of(f)
         with combiner.lock:
             errors = combiner.acc
             if errors is not None:
@@ -324,7 +332,7 @@ class AnySlot(_Slot):
         if errors is None:
             combiner.late(f)
             return
-        f._observe()  # it ends in AllFailed, or is tolerated because another succeeded
+        observe(f)  # it ends in AllFailed, or is tolerated because another succeeded
         if decided is not None:
             decided[0].try_set_exception(_all_failed("any_of", errors))
 
@@ -342,11 +350,11 @@ class RaceSlot(_Slot):
         if decided is None:
             return
         future, inputs = decided
-        if f._exception is None and f._state == FINISHED:
-            future.try_set_result(f._result)
+        if succeeded(f):
+            future.try_set_result(value_of(f))
         else:
-            f._observe()
-            fail(future, _failure(f))
+            observe(f)
+            fail(future, error_of(f))
         combiner.let_go(inputs, f"race: input {self.index} settled first")
 
 
@@ -359,8 +367,8 @@ class SettledSlot(_Slot):
 
     def __call__(self, f: Future[Any]) -> None:
         combiner = self.child
-        ok = f._exception is None and f._state == FINISHED
-        outcome: Outcome[Any] = Ok(f._result) if ok else Err(_failure(f))
+        ok = succeeded(f)
+        outcome: Outcome[Any] = Ok(value_of(f)) if ok else Err(error_of(f))
         with combiner.lock:
             outcomes = combiner.acc
             if outcomes is not None:
@@ -371,6 +379,6 @@ class SettledSlot(_Slot):
             combiner.late(f)
             return
         if not ok:
-            f._observe()
+            observe(f)
         if decided is not None:
             decided[0].try_set_result(outcomes)

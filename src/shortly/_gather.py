@@ -12,7 +12,7 @@ from typing import Any, TypeVar, overload
 
 from ._combine import FutureLike
 from ._combiner import AllOf, AllSlot, check_flag, inputs_of
-from ._future import Future
+from ._core import Future
 from ._limit import check_limit, limited
 
 __all__ = ["gather"]

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
 
-from ._future import Future
+from ._core import Future
 
 T = TypeVar("T")
 
@@ -46,7 +46,7 @@ async def settle_from_trio(
     """
     import trio
 
-    from ._cancel import fail, when_cancelled
+    from ._core import fail, when_cancelled
 
     with trio.CancelScope() as own:
         when_cancelled(future, lambda _msg: call_soon(own.cancel))
@@ -82,7 +82,7 @@ def limited(leaves: list[Any], limit: int) -> list[Any]:
     """
     import sniffio
 
-    from ._cancel import depend, follow, watch
+    from ._core import depend, follow, watch
 
     waiting: collections.deque[tuple[Any, Future[Any]]] = collections.deque()
     out = list(leaves)

@@ -30,14 +30,12 @@ from typing import TYPE_CHECKING
 
 import sniffio
 
-from . import _report
 from ._checks import FOREVER, check_delay
 from ._checks import check_blocking as check_blocking
 from ._checks import check_name as check_name
 from ._checks import check_seconds as check_seconds
-from ._deadlock import owner_thread
+from ._core import Future, owner_thread, report
 from ._errors import DeadlockError, TimeoutError
-from ._future import Future
 
 # Lock's vocabulary comes from the backend contract; re-exported for sibling modules.
 from ._lock_backend import (
@@ -80,7 +78,7 @@ def _matches(entry: _Entry, lock: Lock, lease: Lease | None, entered: bool) -> b
         return False
     # Skip plain acquisitions already released elsewhere (with Lease.release); one
     # that ran out is found, so that its release can say so.
-    return via_with or (not entered and held._state != RELEASED)
+    return via_with or (not entered and held._phase != RELEASED)
 
 
 def _recall(lock: Lock, lease: Lease | None = None, *, entered: bool = False) -> Lease | None:
@@ -143,7 +141,7 @@ def _abandon(waiter: Future[Lease]) -> None:
     except LockError:
         pass  # already lapsed: nothing is held, nothing to report
     except Exception as error:
-        _report.report(error, "releasing a lock nobody was waiting for any more", repr(lease))
+        report(error, "releasing a lock nobody was waiting for any more", repr(lease))
 
 
 # What Lock(name) uses without a backend: one per process, so names meet there.

@@ -17,8 +17,7 @@ from ._checks import FOREVER, check_seconds
 from ._errors import Error, TimeoutError
 
 if TYPE_CHECKING:
-    from ._deadlock import Owner
-    from ._future import Future
+    from ._core import Future, Owner
 
 __all__ = ["Lease", "LockBackend", "LockError", "LockStatistics", "LockTimeout", "Waiter"]
 
@@ -109,8 +108,8 @@ class Lease:
         "_data",
         "_expires_at",
         "_name",
+        "_phase",
         "_releaser",
-        "_state",
         "_task",
         "_thread",
         "_token",
@@ -137,7 +136,7 @@ class Lease:
         self._releaser: Owner | None = thread
         # What the backend needs to recognise this lease (a timer, a Redis value).
         self._data = data
-        self._state = HELD
+        self._phase = HELD
 
     @property
     def backend(self) -> LockBackend:
@@ -244,7 +243,7 @@ class Lease:
         >>> lease.live(), (lease.release(), lease.live())[1]
         (True, False)
         """
-        if self._state != HELD:
+        if self._phase != HELD:
             return False
         expires_at = self._expires_at
         return expires_at is None or time.monotonic() < expires_at
@@ -287,7 +286,7 @@ class Lease:
         self._backend.extend(self, FOREVER if duration is None else duration)
 
     def __repr__(self) -> str:
-        state = self._state
+        state = self._phase
         if state == HELD and not self.live():
             state = "past its expiry"
         return f"<Lease {self._name!r} token={self._token} {state}>"

@@ -27,7 +27,7 @@ from ._lock_backend import EXPIRED, RELEASED, Lease, LockError, LockStatistics, 
 from ._timers import later
 
 if TYPE_CHECKING:
-    from ._future import Future
+    from ._core import Future
 
 __all__ = ["LocalBackend"]
 
@@ -53,7 +53,7 @@ def _lapsed(lease: Lease) -> bool:
 
 
 def _refusal(lease: Lease) -> str:
-    if lease._state == EXPIRED or _lapsed(lease):
+    if lease._phase == EXPIRED or _lapsed(lease):
         return (
             f"{lease!r}: its lease ran out, and the lock may have passed to another "
             "holder since; whatever it guarded was not protected after that"
@@ -101,7 +101,7 @@ class LocalBackend:
 
     def _end_locked(self, lease: Lease, how: str) -> _After:
         """End the holder's ``lease``; hand the lock to the first live waiter, if any."""
-        lease._state = how
+        lease._phase = how
         timer, lease._data = lease._data, None
         name = lease._name
         waiters = self._names[name].waiters
@@ -257,7 +257,7 @@ class LocalBackend:
                 after, refusal = self._end_locked(lease, EXPIRED), _refusal(lease)
             elif state.waiters is None and lease._data is None:
                 # The usual case, made short: nobody waits and no timer to cancel.
-                lease._state = RELEASED
+                lease._phase = RELEASED
                 del self._names[lease._name]
                 return
             else:

@@ -12,7 +12,7 @@ the next step of the iteration raises it. Closing the iterator (``close()``, lea
 its ``with`` block, or dropping it, as a ``for`` loop left by ``break`` does) cancels
 the same way. The calls' callbacks hold the iterator only weakly, so dropping it is
 seen at once; a finalizer must not take locks its own thread may hold, so it hands
-the closing to shortly's deferred thread (``_report.defer``: a ``SimpleQueue.put``, safe there).
+the closing to shortly's deferred thread (``defer``: a ``SimpleQueue.put``, safe there).
 
 Why it is cheap. On a thread pool the call is queued as a plain function that settles
 a bare shortly future itself, so no stdlib future is adapted and no callback chain is
@@ -32,15 +32,12 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sized
 from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
 
-from . import _report
-from ._cancel import fail_running
+from ._core import Future, attempt, defer, ensure_deferred, fail_running
+from ._core import is_cancel as _is_cancel
 from ._errors import CancelledError
-from ._future import Future
 from ._limit import check_limit, trio_task
 from ._progress import Progress, Tally
 from ._scope import Scope, current_scope, set_current
-from ._timers import attempt
-from ._wait_points import is_cancel as _is_cancel
 
 __all__ = ["MapIterator", "map"]
 
@@ -117,7 +114,7 @@ class MapIterator(Generic[R]):
         self._bell: Future[None] | None = None  # rung by each arrival (ordered=False)
         self._tally = Tally(total)  # progress: calls finished, of the input's length
         self._on_landing = _Landed(self)
-        _report.ensure_deferred()  # a dropped map is closed there
+        ensure_deferred()  # a dropped map is closed there
 
     # -- starting calls -----------------------------------------------------------------
 
@@ -161,7 +158,7 @@ class MapIterator(Generic[R]):
             executor = _shared_pool()
         if isinstance(executor, concurrent.futures.ThreadPoolExecutor):
             return executor.submit
-        from ._cancel import follow
+        from ._core import follow
 
         def elsewhere(
             _run: object, ctx: contextvars.Context, fn: Any, item: Any, future: Future[Any]
@@ -329,7 +326,7 @@ class MapIterator(Generic[R]):
 
     def __del__(self) -> None:
         if not self._closed:
-            _report.defer(_closer(self._scope, list(self._flight), self._tally))
+            defer(_closer(self._scope, list(self._flight), self._tally))
 
     def __enter__(self) -> MapIterator[R]:
         return self

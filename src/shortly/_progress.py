@@ -31,8 +31,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ._core import upstream_of
+
 if TYPE_CHECKING:
-    from ._future import Future
+    from ._core import Future
 
 __all__ = [
     "INTERVAL",
@@ -222,7 +224,7 @@ class Tally:
         report_progress(self.key, self.finished, total)
 
     def listen(self, callback: Callable[[Progress], object]) -> None:
-        from ._future import Future
+        from ._core import Future
 
         with self.lock:
             if self.key is None:
@@ -342,7 +344,7 @@ class _Channel:
 
 
 def _deliver(listeners: list[Callable[[Progress], object]], update: Progress) -> None:
-    from ._report import report
+    from ._core import report
 
     for listener in listeners:
         try:
@@ -358,7 +360,7 @@ def _later(seconds: float, fn: Callable[[], None]) -> Future[Any]:
 
 
 def _when_done(future: Future[Any], fn: Callable[[Future[Any]], object]) -> None:
-    from ._cancel import watch
+    from ._core import watch
 
     watch(future, fn)  # a listener is not interest: it must not keep work alive
 
@@ -376,8 +378,8 @@ def _channel(future: Future[Any]) -> _Channel | None:
     if made:
         _when_done(future, channel.closed)
         # A combinator's inputs, else what a link depends on.
-        inputs = getattr(future, "_sources", None) or future._upstream
-        if inputs is not None:
+        inputs = getattr(future, "_sources", None) or upstream_of(future)
+        if inputs:
             channel.follow_inputs(inputs if isinstance(inputs, list) else [inputs])
     return channel
 
@@ -425,7 +427,7 @@ class Updates:
         import queue
 
         while True:
-            from ._future import Future
+            from ._core import Future
 
             bell: Future[None] = Future()
             self.bell = bell

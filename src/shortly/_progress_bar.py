@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sized
 from typing import IO, Any, TypeVar, overload
 
-from ._future import Future
+from ._core import Future
 from ._progress import Progress
 
 __all__ = ["progress_bar"]

@@ -14,7 +14,7 @@ The tree. A scope knows its parent (current when it was entered) and nested scop
 is *effectively* cancelled when it, or an ancestor below the nearest shielded scope, is;
 cancelling walks down the same way. One lock guards the tree: scopes are no hot path.
 
-:mod:`shortly._future` imports this module, so the parts that start work import theirs
+:mod:`shortly._core._future` imports this module, so the parts that start work import theirs
 when called.
 """
 
@@ -27,6 +27,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._checks import check_name, check_timeout
+from ._core import take_failure
 from ._errors import TimeoutError
 from ._progress import Progress, Tally
 
@@ -35,15 +36,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - 3.10
     from exceptiongroup import BaseExceptionGroup
 
-from ._wait_points import TREE as _tree
-from ._wait_points import because, swallowed_by
-from ._wait_points import cancelled_by as _cancelled_by
-from ._wait_points import interrupt as _interrupt
-from ._wait_points import is_cancel as _is_cancel
-from ._wait_points import scope_var as _var
+from ._core import TREE as _tree
+from ._core import because, swallowed_by
+from ._core import cancelled_by as _cancelled_by
+from ._core import interrupt as _interrupt
+from ._core import is_cancel as _is_cancel
+from ._core import scope_var as _var
 
 if TYPE_CHECKING:
-    from ._future import Future
+    from ._core import Future
     from ._scope_async import AsyncBody
 
 __all__ = ["Scope", "current_scope", "scope", "set_current"]
@@ -162,7 +163,7 @@ class Scope:
             future = self._sleepers.pop(waker, None)
             origin = self._origin()
         if origin is not None and future is not None and not future.done():
-            from ._cancel import cancel_if_unwanted
+            from ._core import cancel_if_unwanted
 
             # As a cancelled task's await does: by the upward rule (a timer of
             # sleep() nobody else waits for is disarmed, queued work dropped).
@@ -184,7 +185,7 @@ class Scope:
         return ctx.run(fn, *args, **kwargs)
 
     def _adopt(self, future: Future[T]) -> Future[T]:
-        from ._cancel import watch
+        from ._core import watch
 
         with _tree:
             opened = self._entered
@@ -296,11 +297,9 @@ class Scope:
         self._tally.finish()  # before the block may end, below
         error = None
         if not future.cancelled():
-            error = future._exception
-            if error is not None:
-                future._observe()  # the scope raises it: nothing left to report
-                if _is_cancel(error):
-                    error = None
+            error = take_failure(future)  # the scope raises it: nothing left to report
+            if error is not None and _is_cancel(error):
+                error = None
         idle: list[Future[None]] = []
         with self._all_done:
             with _tree:
@@ -351,7 +350,7 @@ class Scope:
 
     def _when_idle(self) -> Future[None]:
         """A future resolved once no child is left (the scope is then closed)."""
-        from ._future import Future
+        from ._core import Future
 
         waiter: Future[None] = Future()
         with self._all_done:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from ._future import Future
+    from ._core import Future
     from ._scope import Scope
 
 __all__ = ["AsyncBody", "enter", "leave"]
@@ -141,7 +141,7 @@ class _TrioBody(AsyncBody):
                 self.token.run_sync_soon(self.nursery.cancel_scope.cancel)
 
     def spawn(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
-        from ._future import Future
+        from ._core import Future
 
         future: Future[T] = Future()
         self.nursery.start_soon(self._child, coro, future)

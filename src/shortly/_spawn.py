@@ -45,15 +45,23 @@ from typing import Any, TypeVar, overload
 
 import sniffio
 
-from . import _trampoline
 from ._adapt import future_of
-from ._cancel import Dependant, cancel_upstream, detach, fail
 from ._checks import check_name
+from ._core import (
+    CANCELLED_STATES,
+    Dependant,
+    Future,
+    Raised,
+    cancel_upstream,
+    capture,
+    detach,
+    dispatch,
+    error_of,
+    fail,
+    value_of,
+)
 from ._errors import CancelledError
-from ._future import Future
-from ._outcome import Raised, capture
 from ._progress import bind_here
-from ._states import CANCELLED_STATES
 
 __all__ = ["spawn"]
 
@@ -83,7 +91,7 @@ class SpawnedCode:
 def _advance(run: Callable[..., Any], step: Callable[[Any], Any], value: Any) -> tuple[int, Any]:
     """Step the code once: ``(0, yielded)``, ``(1, returned)`` or ``(2, raised)``.
 
-    Through :func:`~shortly._outcome.capture`, so that a failure of the code holds no
+    Through :func:`~shortly._core._outcome.capture`, so that a failure of the code holds no
     frame of its driver, and dropping the failed task reports it at once.
     """
     out = capture(run, step, value)
@@ -273,11 +281,11 @@ def _is_cancellation(error: BaseException) -> bool:
 def _outcome(future: Future[Any]) -> tuple[bool, Any]:
     """How to resume code that awaited ``future`` (done): send its value or throw."""
     if future.cancelled():
-        return True, future._cancelled_error()
+        return True, error_of(future)
     error = future.exception()  # marks the failure as seen: the code gets it
     if error is not None:
         return True, error
-    return False, future._result
+    return False, value_of(future)
 
 
 def _future_for(obj: Any) -> tuple[Future[Any] | None, BaseException | None]:
@@ -344,7 +352,7 @@ def spawn(code: Any, *, name: str | None = None) -> Future[Any]:
     # Through the trampoline: at top level the code starts right here; spawned from
     # inside spawned code (or a handler) it starts as soon as that returns or parks, so
     # spawns nested to any depth keep a flat stack.
-    _trampoline.dispatch(task, _start)
+    dispatch(task, _start)
     return task
 
 

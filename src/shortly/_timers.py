@@ -37,13 +37,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar, overload
 
-from . import _report
 from ._adapt import refuse_coroutine, refuse_coroutine_function
-from ._cancel import depend, fail, fail_running, follow, undepend
 from ._checks import check_delay, check_name
+from ._core import Future, attempt, depend, fail, fail_running, follow, report, undepend
 from ._errors import TimeoutError
-from ._future import Future
-from ._outcome import Raised, capture
 
 __all__ = ["Timer", "later", "sleep", "wait_until", "with_timeout"]
 
@@ -82,7 +79,7 @@ class TimerThread:
     """The heap, its lock and condition, and the thread that drains it (one per process).
 
     It is also the owner of every timer future: a wait on one from the timer thread
-    itself raises DeadlockError (see :mod:`shortly._deadlock`, which names an owner
+    itself raises DeadlockError (see :mod:`shortly._core._deadlock`, which names an owner
     by its class, hence this class's name).
     """
 
@@ -203,7 +200,7 @@ class TimerThread:
             except BaseException as error:
                 # Only a done-callback's KeyboardInterrupt/SystemExit gets here; the
                 # thread must survive it or every later timer would be stranded.
-                _report.report(error, "a timer callback raised", repr(timer))
+                report(error, "a timer callback raised", repr(timer))
             del timer, action, args
 
     def statistics(self) -> TimerStatistics:
@@ -301,18 +298,6 @@ class Timer(Future[T]):
         if cancelled:
             self._scheduler.disarm(self)
         return cancelled, upstream
-
-
-def attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
-    """``(True, fn(*args))``, or ``(False, exception)`` (for the modules running work).
-
-    Through :func:`~shortly._outcome.capture`, so the failure holds no caller's frame
-    and a failed future is reported as soon as it is dropped.
-    """
-    value = capture(fn, *args)
-    if type(value) is Raised:
-        return False, value.error
-    return True, value
 
 
 def _call_later(

@@ -3,7 +3,7 @@
 A failure travels down a chain by settling one future after another with the same
 exception object: the source fails, then each ``then``/``catch`` link, each adopting
 future, each combinator. In debug mode every future records its creation site
-(``_report.creation_site``), so when one is settled with an exception it appends a
+(``creation_site``), so when one is settled with an exception it appends a
 note naming that site. The notes therefore come innermost first: the future that
 failed, then each link on the way to the code that finally reads the error, which is
 Bluebird's long stack trace.
@@ -12,16 +12,14 @@ Notes are the standard mechanism: ``add_note`` on 3.11+, where tracebacks print 
 on 3.10 the same ``__notes__`` list, which the ``exceptiongroup`` backport's traceback
 printing shows. Outside debug mode nothing runs: the hook in ``Future._settle`` is one
 test of a module flag, and only on failures. The notes are written by
-``_report.note_site`` (debug mode owns creation sites); this module reads them back.
+``note_site`` (debug mode owns creation sites); this module reads them back.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import _report
-from ._future import Future
-from ._report import NOTE_PREFIX, future_label
+from ._core import NOTE_PREFIX, Future, future_label, site_line, take_failure, upstream_of
 
 __all__ = ["format_chain"]
 
@@ -52,9 +50,8 @@ def format_chain(future: Future[Any]) -> str:
     """
     if not isinstance(future, Future):
         raise TypeError(f"future must be a shortly.Future, not {type(future).__name__}")
-    error = future._exception if future._state == "FINISHED" else None
+    error = take_failure(future)  # the chain was asked for: the failure has been seen
     if error is not None:
-        future._observe()  # the chain was asked for: the failure has been seen
         notes = [n for n in getattr(error, "__notes__", ()) if n.startswith(NOTE_PREFIX)]
         lines = [f"{type(error).__name__}: {error}"]
         lines += [f"  via {n[len(NOTE_PREFIX) :]}" for n in notes] or [
@@ -67,10 +64,10 @@ def format_chain(future: Future[Any]) -> str:
     while link is not None and id(link) not in seen:
         seen.add(id(link))
         chain.append(link)
-        upstream = link._upstream
-        link = upstream[0] if isinstance(upstream, list) and upstream else upstream
+        upstream = upstream_of(link)
+        link = upstream[0] if upstream else None
     lines = [f"{future!r}"]
     for each in reversed(chain):
-        site = _report.site_line(getattr(each, "_site", None)) or "an unknown site"
+        site = site_line(getattr(each, "_site", None)) or "an unknown site"
         lines.append(f"  {future_label(each)} created at {site}")
     return "\n".join(lines)

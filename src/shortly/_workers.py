@@ -44,16 +44,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, ParamSpec, TypeVar
 
-from . import _report
 from ._adapt import Mirror, future_of, refuse_coroutine, refuse_coroutine_function
-from ._cancel import depend, fail, fail_running, when_cancelled
 from ._checks import check_delay, check_name
-from ._deadlock import PoolJob
+from ._core import Future, PoolJob, attempt, depend, fail, fail_running, report, when_cancelled
 from ._errors import DeadlockError
-from ._future import Future
 from ._progress import bind as bind_progress
 from ._progress import running
-from ._timers import attempt, later
+from ._timers import later
 
 __all__ = ["ActionQueue", "SerialExecutor", "SerialStatistics", "submit"]
 
@@ -485,7 +482,7 @@ class SerialExecutor(concurrent.futures.Executor):
             self._initializer(*self._initargs)
             return True
         except BaseException as raised:
-            _report.report(raised, f"the initializer of {self._name!r} raised")
+            report(raised, f"the initializer of {self._name!r} raised")
             with self._cond:
                 self._broken = raised
                 self._thread = None
@@ -510,7 +507,6 @@ class SerialExecutor(concurrent.futures.Executor):
                 del _live[me]
 
     def _run(self) -> None:
-        report = _report.report
         me = threading.get_ident()
         # Actions queued without context variables share one blank context, renewed
         # whenever one of them leaves a variable set in it, so none leaks to the next.

@@ -10,7 +10,7 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ._report import Unhandled, flush_reports, set_unhandled_handler
+from ._core import Unhandled, flush_reports, set_unhandled_handler
 
 __all__ = [
     "UnhandledFailures",

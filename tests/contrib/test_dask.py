@@ -152,18 +152,19 @@ def test_with_worker_processes() -> None:
 
 def test_future_of_recognises_a_dask_future_by_name_without_the_import() -> None:
     # In a fresh interpreter that never imported shortly.contrib.dask: future_of must
-    # still take dask's adapter (whose cancel never blocks), not the duck-typed one.
+    # still take the dask adapter (whose cancel never blocks), not the duck-typed one.
     code = """
 import sys, distributed, shortly
 with distributed.Client(processes=False, n_workers=1, threads_per_worker=1,
                         dashboard_address=None) as client:
     assert "shortly.contrib.dask" not in sys.modules
+    assert "shortly._adapt_dask" not in sys.modules
     f = shortly.future_of(client.submit(sum, [1, 2, 3]))
-    print("contrib.dask loaded:", "shortly.contrib.dask" in sys.modules)
+    print("dask adapter loaded:", "shortly._adapt_dask" in sys.modules)
     print("result:", f.result(timeout=30))
 """
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=90, check=True
     ).stdout
-    assert "contrib.dask loaded: True" in out, out
+    assert "dask adapter loaded: True" in out, out
     assert "result: 6" in out, out

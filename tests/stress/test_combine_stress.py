@@ -13,7 +13,7 @@ import pytest
 
 import shortly
 from shortly import Future, Ok
-from shortly._future import listed
+from shortly._core._future import listed
 
 pytestmark = pytest.mark.usefixtures("no_unhandled_failures")
 

@@ -44,9 +44,9 @@ import threading
 from collections.abc import Callable, Generator
 from typing import Any, Generic, TypeVar
 
+from .._core import Future
 from .._errors import DeadlockError, InvalidStateError
 from .._errors import TimeoutError as _ShortlyTimeout
-from .._future import Future
 
 # The core's serial worker is quickrpc's ActionQueue, minus the stall after an action raises.
 from .._workers import ActionQueue as ActionQueue

@@ -55,7 +55,7 @@ def refusal(lease: Lease, epoch: bytes | str) -> str:
             "persistence, failed over or was flushed. The lock may have a new holder, "
             "with a larger fencing token"
         )
-    if lease._state == RELEASED:
+    if lease._phase == RELEASED:
         return f"{lease!r} was already released"
     return (
         f"{lease!r}: Redis no longer holds it (its lease ran out, it was broken, or a "

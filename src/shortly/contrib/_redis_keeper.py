@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from .. import _report
+from .._core import report
 
 __all__ = ["Job", "Keeper"]
 
@@ -115,7 +115,7 @@ class Keeper:
             try:
                 again = job()
             except Exception as error:  # a bug: say so, and keep the other jobs going
-                _report.report(error, "a Redis lock housekeeping job", repr(job))
+                report(error, "a Redis lock housekeeping job", repr(job))
                 again = None
             with self._cond:
                 # Not if it was cancelled or scheduled anew while it ran.

@@ -33,7 +33,7 @@ from .._lock_backend import Lease, LockError, Waiter
 from ._redis_wire import TRANSIENT, text
 
 if TYPE_CHECKING:
-    from .._future import Future
+    from .._core import Future
     from .redis import RedisBackend
 
 __all__ = ["Listener"]

@@ -39,75 +39,11 @@ except ImportError as _error:
     raise missing_extra("dask", _error) from _error
 
 from .._adapt import future_of, register_adapter
-from .._cancel import Dependant, fail, when_cancelled
+from .._adapt_dask import from_dask, on_loop
+from .._core import Dependant, Future, cancel_message, value_of
 from .._errors import CancelledError
-from .._future import Future, cancel_message
-from .._timers import attempt
 
 __all__ = ["from_dask", "submit", "to_dask"]
-
-
-def _on_loop(client: distributed.Client, call: Any) -> None:
-    """Run ``call()`` (a coroutine function) on the client's event loop, later.
-
-    Never blocks, and unlike a sync call it may come from the loop's own thread. A
-    closed client has nothing left to tell, so the call is dropped.
-    """
-    loop = client.loop
-    if loop is not None:
-        loop.add_callback(call)
-
-
-def _cancel_remote(remote: distributed.Future[Any], msg: Any) -> None:
-    if remote.done():
-        return
-    client = remote.client
-    text = None if msg is None else str(msg)
-    _on_loop(
-        client, partial(client.cancel, [remote], asynchronous=True, reason="shortly", msg=text)
-    )
-
-
-def _copy(target: Future[Any], done: distributed.Future[Any]) -> None:
-    """Settle ``target`` as the finished dask future ``done`` (on dask's callback thread)."""
-    status = done.status
-    if status == "finished":
-        ok, value = attempt(done.result)  # fetches the data
-        if ok:
-            target.try_set_result(value)
-        else:
-            fail(target, value)
-    elif status == "cancelled":
-        target.cancel(f"the dask future {done.key!r} was cancelled")
-    else:
-        ok, error = attempt(done.exception)
-        if ok and error is None:
-            error = RuntimeError(f"the dask future {done.key!r} ended as {status!r}")
-        fail(target, error)
-
-
-def from_dask(future: distributed.Future[Any]) -> Future[Any]:
-    """A shortly future that settles as the dask ``future`` does.
-
-    The result is fetched from the cluster when the task finishes. Cancelling the
-    shortly future cancels the dask future; a dask future cancelled on the cluster
-    cancels the shortly future.
-
-    Raises:
-        TypeError: if ``future`` is not a ``distributed.Future``.
-
-    >>> from shortly.contrib.dask import from_dask
-    >>> from_dask("not a dask future")
-    Traceback (most recent call last):
-    ...
-    TypeError: future must be a distributed.Future, not str
-    """
-    if not isinstance(future, distributed.Future):
-        raise TypeError(f"future must be a distributed.Future, not {type(future).__name__}")
-    target: Future[Any] = Future()
-    when_cancelled(target, partial(_cancel_remote, future))
-    future.add_done_callback(partial(_copy, target))
-    return target
 
 
 def submit(
@@ -160,7 +96,7 @@ def _pack(done: Future[Any]) -> bytes:
         outcome: tuple[str, Any] = ("cancelled", cancel_message(done))
     else:
         error = done.exception()
-        outcome = ("ok", done._result) if error is None else ("error", error)
+        outcome = ("ok", value_of(done)) if error is None else ("error", error)
     try:
         return bytes(dask_pickle.dumps(outcome))
     except Exception as problem:
@@ -197,7 +133,7 @@ def to_dask(future: Any, client: distributed.Client | None = None) -> distribute
     variable = distributed.Variable(name, client=client)
 
     def publish(done: Future[Any]) -> None:
-        _on_loop(client, partial(variable.set, _pack(done), asynchronous=True))
+        on_loop(client, partial(variable.set, _pack(done), asynchronous=True))
 
     source.add_done_callback(Dependant(remote, publish))
     return remote

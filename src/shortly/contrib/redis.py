@@ -62,7 +62,7 @@ from ._redis_listener import Listener
 from ._redis_wire import Wire, text
 
 if TYPE_CHECKING:
-    from .._future import Future
+    from .._core import Future
 
 __all__ = ["RedisBackend"]
 
@@ -207,19 +207,19 @@ class RedisBackend:
             )
         except redis.RedisError:
             with self._lock:
-                if lease._state != HELD or not hold.watchdog:
+                if lease._phase != HELD or not hold.watchdog:
                     return None
                 # Held for sure only until one lease after the last renewal.
                 lease._expires_at = hold.confirmed + self._watchdog
                 return None if started >= lease._expires_at else started + _RETRY
         with self._lock:
-            if lease._state != HELD or not hold.watchdog:
+            if lease._phase != HELD or not hold.watchdog:
                 return None
             if reply == 1 and type(reply) is int:
                 hold.confirmed = started
                 lease._expires_at = None
                 return started + self._watchdog / 3
-            lease._state = EXPIRED  # lost, broken or run out: the holder learns it on release
+            lease._phase = EXPIRED  # lost, broken or run out: the holder learns it on release
             if self._held.get(lease._name) is lease:
                 del self._held[lease._name]
         return None
@@ -352,7 +352,7 @@ class RedisBackend:
             with self._lock:
                 if self._held.get(name) is lease:
                     del self._held[name]
-                lease._state = RELEASED
+                lease._phase = RELEASED
             self._abandon(name, hold.nonce, hold.seconds)
             raise LockError(
                 f"could not release {lease!r}: Redis failed: {failure}; it is released in "
@@ -363,11 +363,11 @@ class RedisBackend:
                 del self._held[name]
             # A repeat that finds the key gone may follow a first try that released it.
             if type(reply) is int or (again and not lost(lease, reply) and lease.live()):
-                lease._state = RELEASED
+                lease._phase = RELEASED
                 return
             why = refusal(lease, reply)
-            if lease._state == HELD:
-                lease._state = EXPIRED
+            if lease._phase == HELD:
+                lease._phase = EXPIRED
         raise LockError(why)
 
     def _twice(

@@ -15,9 +15,8 @@ from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-from ..._cancel import fail
+from ..._core import Future, fail
 from ..._errors import CancelledError
-from ..._future import Future
 
 __all__ = [
     "ASYNCH_CANCELLED",

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..._adapt import future_of
 from ..._as_completed import as_completed
-from ..._future import Future
+from ..._core import Future
 from ._asynchron import Asynchron
 
 __all__ = ["report"]

@@ -96,9 +96,9 @@ from ._combine import (
 )
 from ._coroutine import CoroutineInProgress, coroutine, delay
 from ._exceptions import InProgressAborted, TimeoutException
-from ._inprogress import InProgress
+from ._inprogress import InProgress, inprogress
 from ._policy import POLICY_PASS_LAST, POLICY_SINGLETON, POLICY_SYNCHRONIZED
-from ._signal import Signal, inprogress
+from ._signal import Signal
 from ._socket import Socket
 from ._status import InProgressStatus
 from ._thread import MAINTHREAD, threaded

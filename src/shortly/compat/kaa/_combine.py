@@ -1,6 +1,6 @@
 """kaa's InProgressAny and InProgressAll, with their ``finish=`` and ``filter=`` options.
 
-Each child is a dependency of the collection's future (:func:`shortly._cancel.depend`):
+Each child is a dependency of the collection's future (:func:`shortly._core._cancel.depend`):
 aborting the collection aborts the children nobody else waits for, as the core's
 combinators do. A locked count of the children still running decides when it finishes.
 """
@@ -13,11 +13,9 @@ import types
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ..._cancel import depend
-from ..._future import Future
+from ..._core import Future, depend, take_failure, value_of
 from ._exceptions import _aborted
-from ._inprogress import InProgress
-from ._signal import inprogress
+from ._inprogress import InProgress, inprogress
 
 __all__ = [
     "FINISH_IDX",
@@ -60,10 +58,9 @@ def _outcome(child: InProgress) -> Any:
     if future.cancelled():
         error: BaseException | None = _aborted(future)
     else:
-        error = future._exception
+        error = take_failure(future)
     if error is None:
-        return future._result
-    future._observe()
+        return value_of(future)
     return type(error), error, error.__traceback__
 
 

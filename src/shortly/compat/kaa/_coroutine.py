@@ -12,16 +12,14 @@ import types
 from collections.abc import Callable, Generator
 from typing import Any, overload
 
-from ..._cancel import watch
 from ..._checks import check_delay
+from ..._core import Future, watch
 from ..._errors import CancelledError
-from ..._future import Future
 from ..._spawn import spawn
 from ..._timers import sleep
 from ._exceptions import InProgressAborted
-from ._inprogress import InProgress, _wrap
+from ._inprogress import InProgress, _wrap, inprogress
 from ._policy import POLICIES, POLICY_PASS_LAST, POLICY_SINGLETON, POLICY_SYNCHRONIZED, calls_of
-from ._signal import inprogress
 from ._status import InProgressStatus, report_to, status_class_of
 
 __all__ = ["CoroutineInProgress", "NotFinished", "coroutine", "delay"]

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._future import Future, cancel_message, lock_of
-from ..._report import report
+from ..._core import Future, cancel_message, report, take_unobserved
 
 __all__ = ["InProgressAborted", "TimeoutException"]
 
@@ -59,9 +58,6 @@ def _aborted(future: Future[Any]) -> InProgressAborted:
 
 def _report_unhandled(future: Future[Any], source: str) -> None:
     """At drop time: report ``future``'s failure if it is still unobserved."""
-    with lock_of(future):
-        guard = getattr(future, "_guard", None)
-        future._guard = None
-    if guard is not None and guard.error is not None:
-        error, guard.error = guard.error, None
+    error = take_unobserved(future)
+    if error is not None:
         report(error, "Unhandled asynchronous exception.", source)

@@ -18,19 +18,16 @@ import weakref
 from collections.abc import Callable, Generator
 from typing import Any
 
-from ..._cancel import Dependant, depend, follow, watch
+from ..._adapt import adapter_for, future_of
 from ..._chain import shield
 from ..._checks import check_delay, check_timeout
-from ..._future import Future, cancel_message
+from ..._core import Dependant, Future, cancel_message, depend, failure_of, follow, value_of, watch
 from ..._timers import later
 from . import main as _main
 from ._exceptions import InProgressAborted, TimeoutException, _aborted, _report_unhandled
 from ._signal import Signal, _ExceptionSignal, _Interest, _packed
 
-# waitfor's argument is named ``inprogress``, as in kaa, hiding the function of that name.
-from ._signal import inprogress as _inprogress_of
-
-__all__ = ["InProgress"]
+__all__ = ["InProgress", "inprogress"]
 
 
 class InProgress(Signal):
@@ -74,10 +71,10 @@ class InProgress(Signal):
         if future.cancelled():
             error: BaseException | None = _aborted(future)
         else:
-            error = future._exception
+            error = failure_of(future)
         if error is None:
             self._exception_signal._close(None)
-            value = (future._result,)
+            value = (value_of(future),)
             self._deliver(self._close(value), value)
             return
         self._close(None)
@@ -182,7 +179,7 @@ class InProgress(Signal):
         True
         """
         future = self._future
-        return future.cancelled() or (future.done() and future._exception is not None)
+        return future.cancelled() or failure_of(future) is not None
 
     @property
     def result(self) -> Any:
@@ -374,7 +371,7 @@ class InProgress(Signal):
         future = self._future
         if self._cancel_for_abort(exc) or not future.done():
             return  # aborted, or a running coroutine gets it at its next wait
-        ended_with = cancel_message(future) if future.cancelled() else future._exception
+        ended_with = cancel_message(future) if future.cancelled() else failure_of(future)
         if ended_with is not exc:  # it finished otherwise while the handlers ran
             raise RuntimeError("InProgress is already finished.")
 
@@ -480,3 +477,50 @@ def _wrap(future: Future[Any], abortable: bool | None = True) -> InProgress:
     ip = InProgress.__new__(InProgress)
     ip._setup(future, abortable)
     return ip
+
+
+def _next_emission(signal: Signal) -> InProgress:
+    """A Signal's next emission as an InProgress (``Signal.__inprogress__``)."""
+    ip = InProgress(abortable=True)
+    future = ip._future
+
+    def emitted(*args: Any) -> None:
+        future.try_set_result(_packed(args))
+
+    signal.connect_once(emitted)
+    # Aborted or finished otherwise: leave nothing connected to the signal.
+    watch(future, lambda _: signal.disconnect(emitted))
+    return ip
+
+
+Signal._next_emission = _next_emission
+
+
+def inprogress(obj: Any) -> InProgress:
+    """The InProgress representing ``obj``: ``obj.__inprogress__()``.
+
+    An InProgress is returned as it is. Any future :func:`shortly.future_of` adapts is
+    shown as an InProgress too (new in this module).
+
+    Raises:
+        TypeError: if ``obj`` has no ``__inprogress__`` and is not a future.
+
+    >>> import shortly
+    >>> from shortly.compat import kaa
+    >>> kaa.inprogress(shortly.Future.resolved(5)).result
+    5
+    >>> kaa.inprogress(5)
+    Traceback (most recent call last):
+    ...
+    TypeError: object of type 'int' has no __inprogress__()
+    """
+    method = getattr(obj, "__inprogress__", None)
+    if method is not None:
+        return method()  # type: ignore[no-any-return]
+    if isinstance(obj, Future) or adapter_for(type(obj)) is not None:
+        return _wrap(future_of(obj))
+    raise TypeError(f"object of type '{type(obj).__name__}' has no __inprogress__()")
+
+
+# waitfor's argument is named ``inprogress``, as in kaa, hiding the function of that name.
+_inprogress_of = inprogress

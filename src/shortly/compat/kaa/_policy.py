@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..._cancel import watch
+from ..._core import watch
 
 if TYPE_CHECKING:
     from ._inprogress import InProgress

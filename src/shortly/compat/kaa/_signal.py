@@ -4,9 +4,9 @@ Besides :class:`Signal` and :func:`inprogress`, this holds what an InProgress bu
 its signals: the ``exception`` signal, whose handlers count as handling the failure,
 and the answer to the core's upward-cancel rule (is anything still connected?).
 
-An InProgress is a Signal, so ``_inprogress`` imports this module. The two places here
-that make an InProgress (a Signal's next emission, the view of a future) import it
-when called instead: the import graph stays acyclic, as with ``shortly._promise``.
+An InProgress is a Signal, so ``_inprogress`` imports this module, and it is there
+that an InProgress is made from a signal (``Signal._next_emission``, which that module
+sets) or from any future (:func:`~shortly.compat.kaa.inprogress`).
 """
 
 from __future__ import annotations
@@ -14,17 +14,14 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..._adapt import adapter_for, future_of
-from ..._cancel import watch
-from ..._future import Future
-from ..._report import report
+from ..._core import Future, observe, report
 
 if TYPE_CHECKING:
     from ._inprogress import InProgress
 
-__all__ = ["Signal", "inprogress"]
+__all__ = ["Signal"]
 
 _Entry = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], bool]
 _OPEN: Any = object()  # a signal that has not been closed by its InProgress finishing
@@ -253,18 +250,12 @@ class Signal:
         >>> ip.result
         'payload'
         """
-        from ._inprogress import InProgress  # at call time: see the module docstring
+        return self._next_emission()
 
-        ip = InProgress(abortable=True)
-        future = ip._future
-
-        def emitted(*args: Any) -> None:
-            future.try_set_result(_packed(args))
-
-        self.connect_once(emitted)
-        # Aborted or finished otherwise: leave nothing connected to the signal.
-        watch(future, lambda _: self.disconnect(emitted))
-        return ip
+    #: Makes the InProgress of the next emission. An InProgress is a Signal, so its
+    #: module imports this one and sets this when it loads (before any Signal is made:
+    #: the package imports it first).
+    _next_emission: ClassVar[Callable[[Signal], InProgress]]
 
 
 class _WeakCallback:
@@ -337,33 +328,5 @@ class _ExceptionSignal(Signal):
 
     def _deliver(self, entries: list[_Entry], args: tuple[Any, ...]) -> bool:
         if entries and not self._future.cancelled():
-            self._future._observe()
+            observe(self._future)
         return super()._deliver(entries, args)
-
-
-def inprogress(obj: Any) -> InProgress:
-    """The InProgress representing ``obj``: ``obj.__inprogress__()``.
-
-    An InProgress is returned as it is. Any future :func:`shortly.future_of` adapts is
-    shown as an InProgress too (new in this module).
-
-    Raises:
-        TypeError: if ``obj`` has no ``__inprogress__`` and is not a future.
-
-    >>> import shortly
-    >>> from shortly.compat import kaa
-    >>> kaa.inprogress(shortly.Future.resolved(5)).result
-    5
-    >>> kaa.inprogress(5)
-    Traceback (most recent call last):
-    ...
-    TypeError: object of type 'int' has no __inprogress__()
-    """
-    method = getattr(obj, "__inprogress__", None)
-    if method is not None:
-        return method()  # type: ignore[no-any-return]
-    if isinstance(obj, Future) or adapter_for(type(obj)) is not None:
-        from ._inprogress import _wrap  # at call time: see the module docstring
-
-        return _wrap(future_of(obj))
-    raise TypeError(f"object of type '{type(obj).__name__}' has no __inprogress__()")

@@ -29,8 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..._checks import check_timeout
-from ..._future import Future
-from ..._report import report
+from ..._core import Future, report
 from ._signal import Signal
 
 __all__ = ["is_mainthread", "is_running", "loop", "run", "signals", "stop", "wakeup"]

@@ -22,8 +22,8 @@ from ..._adapt import future_of
 from ..._aio import run_in_loop as _run_in_loop
 from ..._checks import check_delay
 from ..._combine import all_of, settled
-from ..._future import Future as _CoreFuture
-from ..._outcome import Err, Outcome
+from ..._core import Err, Outcome
+from ..._core import Future as _CoreFuture
 from ..._spawn import spawn
 from ..._timers import sleep
 

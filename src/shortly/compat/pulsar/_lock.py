@@ -13,7 +13,7 @@ import asyncio
 import threading
 from collections.abc import Awaitable
 
-from ..._future import Future as _CoreFuture
+from ..._core import Future as _CoreFuture
 from ..._lock import Lease, LockError, check_blocking, check_name, check_seconds
 from ..._lock import Lock as _CoreLock
 from ._async import _check_loop

@@ -12,9 +12,9 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from ..._cancel import depend, follow
 from ..._checks import check_delay
-from ..._future import Future as _CoreFuture
+from ..._core import Future as _CoreFuture
+from ..._core import depend, failure_of, follow, observe
 from ..._timers import later
 from ._result import FutureResult, _call_with_value, _check_callable, _Handler
 
@@ -142,7 +142,7 @@ class Future(Generic[T]):
         the outcome to the FutureResult."""
         with self._lock:
             handler = self._handler
-        error = None if end.cancelled() else end._exception
+        error = failure_of(end)
         if handler is None or error is None:
             follow(shown, end)
             return
@@ -150,7 +150,7 @@ class Future(Generic[T]):
             handler(error)
         finally:
             follow(shown, end)
-            shown._observe()  # handled: no report when dropped
+            observe(shown)  # handled: no report when dropped
 
     def then(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[T]:
         """Add ``call`` to the call chain, to be invoked when the results become available.

@@ -10,9 +10,9 @@ import threading
 from collections.abc import Callable, Generator
 from typing import Any, Generic, TypeVar
 
-from ..._cancel import depend, follow, watch
+from ..._core import Future as _CoreFuture
+from ..._core import depend, failure_of, follow, observe, watch
 from ..._errors import CancelledError
-from ..._future import Future as _CoreFuture
 
 __all__ = ["FutureResult"]
 
@@ -234,14 +234,14 @@ class FutureResult(Generic[T]):
             handler = self._handler
             if link is not self._future or handler is None:
                 return  # a later link carries the outcome on, or nobody listens yet
-            handled, error = self._handled, link._exception
+            handled, error = self._handled, failure_of(link)
             if link.cancelled():
                 error = RuntimeError("the future has been cancelled")
             elif error is None:
                 return
             self._handled = True
         if not link.cancelled():
-            link._observe()  # the handler is told: no report when dropped
+            observe(link)  # the handler is told: no report when dropped
         # A chain that failed stays failed with the same error (``then`` has no error
         # handler): links added after the handler heard of it need no second call.
         if not handled:

@@ -23,13 +23,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import _base
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._checks import check_timeout
+from .._errors import CancelledError, InvalidStateError, TimeoutError
 from . import _cancel, _deadlock, _report, _trampoline
-from ._checks import check_timeout
-from ._errors import CancelledError, InvalidStateError, TimeoutError
-from ._promise import PromiseMethods
+from ._promise import PromiseMethods, implementations
 from ._states import (
     CANCELLED,
     CANCELLED_AND_NOTIFIED,
@@ -57,21 +56,7 @@ _STATE_WORDS = {
 }
 
 if TYPE_CHECKING:
-    from . import _progress
-
-# The progress module, loaded on first use: a script that never reports progress does
-# not pay for importing it (see benchmarks/bench_import.py).
-_progress_module: ModuleType | None = None
-
-
-def _progress_api() -> ModuleType:
-    global _progress_module
-    if _progress_module is None:
-        from . import _progress
-
-        _progress_module = _progress
-    return _progress_module
-
+    from .._progress import Progress, Updates
 
 _STRIPES = tuple(threading.Lock() for _ in range(128))
 # Any stripe will do, as long as a future keeps the one it got; cycling is cheapest.
@@ -697,9 +682,9 @@ class Future(PromiseMethods[T], _base.Future[T]):
         >>> f.report_progress(1, 4, "started")
         Progress(done=1, total=4, note='started')
         """
-        (_progress_module or _progress_api()).report_progress(self, done, total, note)
+        implementations.report_progress(self, done, total, note)
 
-    def on_progress(self, callback: Callable[[_progress.Progress], object]) -> None:
+    def on_progress(self, callback: Callable[[Progress], object]) -> None:
         """Call ``callback(progress)`` on each report until the future is done.
 
         Reports are throttled (the first and the final one always pass); a future that
@@ -717,9 +702,9 @@ class Future(PromiseMethods[T], _base.Future[T]):
         >>> a.set_result(1)
         1.0 of 2
         """
-        (_progress_module or _progress_api()).on_progress(self, callback)
+        implementations.on_progress(self, callback)
 
-    def progress_updates(self) -> _progress.Updates:
+    def progress_updates(self) -> Updates:
         """The progress reports until the future is done, for ``for`` or ``async for``.
 
         >>> import shortly, threading
@@ -729,8 +714,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
         >>> [p.done for p in updates]
         [1]
         """
-        updates = (_progress_module or _progress_api()).updates(self)
-        return cast("_progress.Updates", updates)
+        return implementations.updates(self)  # type: ignore[no-any-return]
 
     # -- presentation ---------------------------------------------------------------------
 

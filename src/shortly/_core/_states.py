@@ -5,7 +5,7 @@ stdlib functions read it as one of their own. ``DONE`` is every state ``done()``
 true in; ``CANCELLED`` both cancelled states (shortly itself only ever sets
 ``CANCELLED_AND_NOTIFIED``; hand-driven protocol code may set the other).
 
->>> from shortly._states import DONE, FINISHED
+>>> from shortly._core._states import DONE, FINISHED
 >>> FINISHED in DONE
 True
 """

@@ -32,8 +32,8 @@ import warnings
 from collections import deque
 from typing import Any, Protocol, runtime_checkable
 
+from .._errors import DeadlockError
 from . import _report
-from ._errors import DeadlockError
 
 __all__ = [
     "EventLoopOwner",

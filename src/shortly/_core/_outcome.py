@@ -18,7 +18,7 @@ import contextvars
 from collections.abc import Callable, Generator
 from typing import Any, Generic, NoReturn, TypeVar
 
-__all__ = ["Err", "Ok", "Outcome", "Raised", "capture", "capture_in"]
+__all__ = ["attempt", "Err", "Ok", "Outcome", "Raised", "capture", "capture_in"]
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -237,7 +237,7 @@ def capture(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         BaseException: only what arrives asynchronously (a signal's
             ``KeyboardInterrupt``) between two steps of the capture itself.
 
-    >>> from shortly._outcome import Raised, capture
+    >>> from shortly._core._outcome import Raised, capture
     >>> capture(int, "7")
     7
     >>> outcome = capture(int, "seven")
@@ -263,7 +263,7 @@ def capture_in(ctx: contextvars.Context, fn: Callable[[Any], Any], arg: Any) -> 
         BaseException: as :func:`capture`.
 
     >>> import contextvars
-    >>> from shortly._outcome import capture_in
+    >>> from shortly._core._outcome import capture_in
     >>> capture_in(contextvars.copy_context(), abs, -3)
     3
     """
@@ -277,3 +277,19 @@ def capture_in(ctx: contextvars.Context, fn: Callable[[Any], Any], arg: Any) -> 
     if len(pool) < _POOL_MAX:
         pool.append(calls)
     return value
+
+
+def attempt(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    """``(True, fn(*args))``, or ``(False, exception)`` (for the modules running work).
+
+    >>> from shortly._core import attempt
+    >>> attempt(int, "12"), attempt(int, "x")[0]
+    ((True, 12), False)
+
+    Through :func:`capture`, so the failure holds no caller's frame
+    and a failed future is reported as soon as it is dropped.
+    """
+    value = capture(fn, *args)
+    if type(value) is Raised:
+        return False, value.error
+    return True, value

@@ -13,7 +13,7 @@ block, and only that one, swallows it (:func:`swallowed_by`). The message surviv
 being the cancel message of a future too, which is how an abandoned future's own
 ``CancelledError`` still names the scope.
 
-This module imports nothing of shortly's but errors: :mod:`shortly._future` uses it.
+This module imports nothing of shortly's but errors: :mod:`shortly._core._future` uses it.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ._errors import CancelledError
+from .._errors import CancelledError
 from ._states import DONE
 
 if TYPE_CHECKING:
+    from .._scope import Scope
     from ._future import Future
-    from ._scope import Scope
 
 __all__ = [
     "TREE",

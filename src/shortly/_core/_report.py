@@ -177,9 +177,10 @@ def set_unhandled_handler(
     return previous
 
 
-# This package's own directory: its frames are left out of creation sites. By path,
-# not by a "/shortly/" substring, which a user's own project folder may contain.
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# The shortly package's directory (this file is in its _core): its frames are left out
+# of creation sites. By path, not by a "/shortly/" substring, which a user's own project
+# folder may contain.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def creation_site() -> str:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import _base
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from ._errors import CancelledError
+from .._errors import CancelledError
 from ._states import CANCELLED_STATES, DONE, FINISHED, PENDING, RUNNING
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ __all__ = [
     "attach",
     "cancel_if_unwanted",
     "cancel_upstream",
+    "upstream_of",
     "depend",
     "detach",
     "fail",
@@ -146,6 +147,22 @@ def cancel_if_unwanted(future: Future[Any], msg: Any = None) -> bool:
     return future._cancel(msg, only_if=_unwanted)
 
 
+def upstream_of(future: Future[Any]) -> list[Future[Any]]:
+    """What ``future`` depends on (its parents), as a new list; empty if nothing.
+
+    >>> import shortly
+    >>> from shortly._core import upstream_of
+    >>> parent = shortly.Future()
+    >>> child = parent.then(str)
+    >>> upstream_of(child) == [parent], upstream_of(parent)
+    (True, [])
+    """
+    upstream = getattr(future, "_upstream", None)
+    if upstream is None:
+        return []
+    return list(upstream) if type(upstream) is list else [upstream]
+
+
 def cancel_upstream(upstream: Future[Any] | list[Future[Any]], msg: Any) -> None:
     """Apply the upward rule from a just-cancelled future to what it depends on.
 
@@ -185,7 +202,7 @@ def watch(future: Future[Any], fn: Callable[[Future[Any]], object]) -> None:
     drop) must not.
 
     >>> import shortly
-    >>> from shortly._cancel import depend, watch
+    >>> from shortly._core._cancel import depend, watch
     >>> parent, child = shortly.Future(), shortly.Future()
     >>> depend(parent, child, lambda p: None)
     >>> watch(parent, lambda p: print("cleaned up"))
@@ -207,7 +224,7 @@ def depend(parent: Future[Any], child: Future[Any], fn: Callable[[Future[Any]], 
     ``parent`` carries on, the registration may be dropped and ``fn`` never runs.
 
     >>> import shortly
-    >>> from shortly._cancel import depend
+    >>> from shortly._core._cancel import depend
     >>> parent, child = shortly.Future(), shortly.Future()
     >>> depend(parent, child, lambda p: print("parent done, cancelled:", p.cancelled()))
     >>> _ = child.cancel()
@@ -241,7 +258,7 @@ def attach(parent: Future[Any], dependant: Dependant) -> None:
     swept out here, the next time anything attaches to the same future.
 
     >>> import shortly
-    >>> from shortly._cancel import Sweepable, attach
+    >>> from shortly._core._cancel import Sweepable, attach
     >>> parent = shortly.Future()
     >>> for _ in range(100):
     ...     gone = shortly.Future(); _ = gone.cancel()
@@ -261,7 +278,7 @@ def detach(future: Future[Any], callback: object) -> bool:
     """Remove ``callback`` from ``future``'s callbacks, compared by identity; tell if found.
 
     >>> import shortly
-    >>> from shortly._cancel import detach
+    >>> from shortly._core._cancel import detach
     >>> f = shortly.Future(); f.add_done_callback(print)
     >>> detach(f, print), detach(f, print)
     (True, False)
@@ -282,7 +299,7 @@ def remove_identical(items: list[Any], item: object) -> bool:
     ``list.remove`` compares with ``==``, which would run a user's ``__eq__`` under a
     future's lock.
 
-    >>> from shortly._cancel import remove_identical
+    >>> from shortly._core._cancel import remove_identical
     >>> items = [1.0, 1]
     >>> remove_identical(items, items[1]), items
     (True, [1.0])
@@ -303,7 +320,7 @@ def undepend(parent: Future[Any], child: object, replacement: Dependant | None =
     shared hook for a duty that outlives the consumer's interest).
 
     >>> import shortly
-    >>> from shortly._cancel import depend, undepend
+    >>> from shortly._core._cancel import depend, undepend
     >>> parent, child = shortly.Future(), shortly.Future()
     >>> depend(parent, child, print)
     >>> undepend(parent, child)

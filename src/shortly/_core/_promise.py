@@ -2,13 +2,13 @@
 
 These methods live on :class:`~shortly.Future` but their machinery belongs to the
 modules that own each idea (``_chain``, ``_timers``, ``_aio``), which themselves build
-on Future. So this mixin binds each implementation on first call instead of importing
-it: the import graph stays acyclic and a call costs one attribute lookup.
+on Future. So this mixin declares each method with its full signature (type checkers
+and IDEs follow ``f.then`` here) and calls an implementation found on first use
+through the finder the package's face installs: the core never imports upward.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable, Generator
 from concurrent.futures import Executor
 from concurrent.futures import Future as StdFuture
@@ -24,38 +24,48 @@ U = TypeVar("U")
 R = TypeVar("R")
 
 
-class _Siblings:
-    """The sibling implementations, imported on first use, then plain attributes.
+class _Finder:
+    """The implementations above the core, found on first use, then plain attributes.
 
-    After the first call each name is an instance attribute, so a method call costs
+    The core cannot import the layers its methods' machinery lives in (``_chain``,
+    ``_aio``, ``_timers``, ``_progress``): they build on the core. So the package's face,
+    ``shortly/__init__``, which runs before any of its modules, installs a function that
+    finds an implementation by method name (:func:`install_finder`); the core only calls
+    it. After the first call each name is an instance attribute, so a method call costs
     one attribute lookup more than calling the implementation directly. ``then``, which
     runs once per link of every chain, goes further: its implementation (same signature,
     the future as first argument) replaces the forwarding method on the class itself.
     """
 
     _direct: ClassVar[frozenset[str]] = frozenset({"then"})
-
-    _where: ClassVar[dict[str, tuple[str, str]]] = {
-        "then": ("._chain", "then"),
-        "catch": ("._chain", "catch"),
-        "finally_": ("._chain", "finally_"),
-        "await_future": ("._aio", "await_future"),
-        "with_timeout": ("._timers", "with_timeout"),
-    }
+    find: Callable[[str], Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
-        try:
-            module, attr = self._where[name]
-        except KeyError:
-            raise AttributeError(name) from None
-        value = getattr(importlib.import_module(module, __package__), attr)
+        if name.startswith("__") or self.find is None:
+            raise AttributeError(name)
+        value = self.find(name)
         setattr(self, name, value)
         if name in self._direct:
             setattr(PromiseMethods, name, value)
         return value
 
 
-_impl = _Siblings()
+def install_finder(find: Callable[[str], Any]) -> None:
+    """Tell the core where the methods implemented above it live (the face calls this).
+
+    ``find(name)`` returns the implementation of ``name``: ``then``, ``catch``,
+    ``finally_``, ``with_timeout``, ``await_future``, ``report_progress``,
+    ``on_progress``, ``updates``; each takes the future as its first argument.
+
+    >>> import shortly
+    >>> from shortly._core import _promise
+    >>> _promise.implementations.find is not None  # installed by ``import shortly``
+    True
+    """
+    implementations.find = find
+
+
+implementations = _Finder()
 
 
 class PromiseMethods(Generic[T]):
@@ -117,7 +127,7 @@ class PromiseMethods(Generic[T]):
         >>> shortly.Future.resolved(2).then(lambda x: x * 10).result()
         20
         """
-        return _impl.then(self, on_result, on_error, executor=executor, loop=loop)  # type: ignore[no-any-return]
+        return implementations.then(self, on_result, on_error, executor=executor, loop=loop)  # type: ignore[no-any-return]
 
     @overload
     def catch(
@@ -150,7 +160,7 @@ class PromiseMethods(Generic[T]):
         >>> shortly.Future.failed(KeyError("k")).catch(lambda e: "default", KeyError).result()
         'default'
         """
-        return _impl.catch(self, on_error, *exception_types)  # type: ignore[no-any-return]
+        return implementations.catch(self, on_error, *exception_types)  # type: ignore[no-any-return]
 
     def finally_(self, fn: Callable[[], object]) -> Future[T]:
         """Run ``fn()`` when done and pass the outcome through (its own failure wins).
@@ -160,7 +170,7 @@ class PromiseMethods(Generic[T]):
         cleanup
         1
         """
-        return _impl.finally_(self, fn)  # type: ignore[no-any-return]
+        return implementations.finally_(self, fn)  # type: ignore[no-any-return]
 
     def with_timeout(self, seconds: float, *, cancel: bool = False) -> Future[T]:
         """A future that settles like this one, or fails with TimeoutError after ``seconds``.
@@ -169,7 +179,7 @@ class PromiseMethods(Generic[T]):
         >>> shortly.Future().with_timeout(0.01).exception(timeout=5)
         TimeoutError(...)
         """
-        return _impl.with_timeout(self, seconds, cancel=cancel)  # type: ignore[no-any-return]
+        return implementations.with_timeout(self, seconds, cancel=cancel)  # type: ignore[no-any-return]
 
     def __await__(self) -> Generator[Any, None, T]:
-        return (yield from _impl.await_future(self))  # type: ignore[no-any-return]
+        return (yield from implementations.await_future(self))  # type: ignore[no-any-return]
