@@ -41,8 +41,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict src tests/typing_promise.py tests/typing_combine.py examples
 
+# The tests that compare wall-clock times run last and alone, so no other test's
+# threads or processes share the machine with their measurements.
 pytest: $(STAMP) services
 	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m timing tests
 
 test: lint typecheck docs pytest
 

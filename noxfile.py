@@ -28,6 +28,7 @@ def tests(session: nox.Session) -> None:
     session.install("--require-hashes", "--no-deps", "-r", LOCK)
     session.install("--no-deps", "--no-build-isolation", "-e", ".")
     session.run("pytest", "-q", *session.posargs)
+    session.run("pytest", "-q", "-m", "timing", "tests")  # alone: it compares wall-clock times
 
 
 @nox.session(python=PYTHONS)
@@ -37,3 +38,4 @@ def latest(session: nox.Session) -> None:
     session.run("ruff", "check", "src", "tests", "benchmarks", "examples")
     session.run("mypy", "--strict", "src", "tests/typing_promise.py", "tests/typing_combine.py")
     session.run("pytest", "-q", *session.posargs)
+    session.run("pytest", "-q", "-m", "timing", "tests")

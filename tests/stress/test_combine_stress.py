@@ -91,6 +91,7 @@ def any_of_all_failing(n: int) -> None:
     assert isinstance(group, shortly.AllFailed) and len(group.exceptions) == n
 
 
+@pytest.mark.timing  # compares wall-clock times: `make test` runs it alone, after the rest
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(
     "run",

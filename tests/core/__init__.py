@@ -1,0 +1,1 @@
+"""Tests of shortly._core: the future, cancellation, waits, deadlocks and reports."""
