@@ -8,6 +8,15 @@ tests kill, stop and restart by PID. This is the one launcher of the test suite.
 
 When ``redis-server`` is missing, tests that need it are skipped, except under
 ``CI=true``, where they fail: CI must run them (``make services`` installs it).
+
+Why not ``pytest-redis``. It was evaluated (issue 17) and not taken: its process
+fixture is one server per session, through ``mirakuru``, while the fault tests need
+servers of their own that they kill -9, SIGSTOP and restart on the same data directory
+with RDB or AOF persistence, in the middle of a test, and the benchmarks
+(``benchmarks/bench_lock.py``) need the same launcher outside pytest. Covering that
+would mean this module's per-test servers on top of the plugin, plus three more test
+dependencies (``mirakuru``, ``port-for``, ``psutil``), for the one session fixture it
+would replace.
 """
 
 from __future__ import annotations
