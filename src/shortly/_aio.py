@@ -183,7 +183,7 @@ class _TrioAwaiter:
         self.thread = _get_ident()
         self.state = PENDING  # then _WOKEN or _ABORTED, under the lock
 
-    def cancelled(self) -> bool:
+    def lost_interest(self) -> bool:
         return self.state == _ABORTED
 
     def claim(self, state: str) -> bool:

@@ -155,7 +155,7 @@ class Combiner:
         state = "decided" if self.future is None else f"{self.remaining} pending"
         return f"<{self.name} combiner at {id(self):#x}, {state}>"
 
-    def cancelled(self) -> bool:
+    def lost_interest(self) -> bool:
         # Read by _cancel.wanted() under an input's lock: once the outcome is decided,
         # this combinator wants none of its inputs.
         return self.future is None

@@ -37,7 +37,7 @@ __all__ = [
     "NOBODY",
     "Dependant",
     "Sweepable",
-    "HasCancelled",
+    "Interested",
     "attach",
     "cancel_if_unwanted",
     "cancel_upstream",
@@ -60,16 +60,21 @@ __all__ = [
 _COMPACT_MIN = 8
 
 
-class HasCancelled(Protocol):
-    """Anything that can say whether it lost interest: a future, an awaiting task."""
+class Interested(Protocol):
+    """A dependant that is not a future: a combinator, an awaiting task, a listener set.
 
-    def cancelled(self) -> bool: ...
+    A future child's interest is its state (cancelled or settled: it wants nothing
+    more); anything else says so itself.
+    """
+
+    def lost_interest(self) -> bool: ...
 
 
 class Dependant:
     """A parent's done-callback that stands for one dependant (``child``).
 
-    Calling it runs ``fn(parent)``, which is expected to settle the child.
+    Calling it runs ``fn(parent)``, which is expected to settle the child. The child
+    is a future (shortly's, the stdlib's or asyncio's) or an :class:`Interested`.
     """
 
     __slots__ = ("child", "fn")
@@ -79,7 +84,7 @@ class Dependant:
     #: still has a duty (or is unknown here); their owners unregister them.
     sweepable: ClassVar[bool] = False
 
-    def __init__(self, child: HasCancelled, fn: Callable[[Future[Any]], object]) -> None:
+    def __init__(self, child: object, fn: Callable[[Future[Any]], object]) -> None:
         self.child = child
         self.fn = fn
 
@@ -103,9 +108,13 @@ def _lost(callback: object) -> bool:
     if not isinstance(callback, Dependant):
         return False
     child = callback.child
-    # A settled future child needs nothing more from its parent (reading _state without
-    # the child's lock is enough: a state only ever moves on to done).
-    return child.cancelled() or (isinstance(child, _base.Future) and child._state in DONE)
+    lost_interest = getattr(child, "lost_interest", None)
+    if lost_interest is not None:
+        return lost_interest()  # type: ignore[no-any-return]
+    # A future (shortly's, the stdlib's, asyncio's): a settled one needs nothing more
+    # from its parent (reading _state without the child's lock is enough: a state only
+    # ever moves on to done).
+    return child.cancelled() or (isinstance(child, _base.Future) and child._state in DONE)  # type: ignore[attr-defined]
 
 
 def _dead(callback: object) -> bool:
@@ -184,14 +193,14 @@ class _Nobody:
 
     __slots__ = ()
 
-    def cancelled(self) -> bool:
+    def lost_interest(self) -> bool:
         return True
 
     def __repr__(self) -> str:
         return "<nobody>"
 
 
-NOBODY: HasCancelled = _Nobody()
+NOBODY: Interested = _Nobody()
 
 
 def watch(future: Future[Any], fn: Callable[[Future[Any]], object]) -> None:

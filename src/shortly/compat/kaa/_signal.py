@@ -312,7 +312,7 @@ class _Interest:
     def __init__(self, ip: InProgress) -> None:
         self.ip = ip
 
-    def cancelled(self) -> bool:
+    def lost_interest(self) -> bool:
         ip = self.ip
         return not (ip.count() or ip._exception_signal.count())
 
