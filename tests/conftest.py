@@ -8,8 +8,11 @@ the test, for tests that expect some).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+import shortly
 from shortly import Unhandled
 
 pytest_plugins = ["shortly.testing", "tests.redis_server"]
@@ -19,3 +22,11 @@ pytest_plugins = ["shortly.testing", "tests.redis_server"]
 def reports(unhandled_reports: list[Unhandled]) -> list[Unhandled]:
     """The unhandled failures reported during the test (``shortly.testing``'s fixture)."""
     return unhandled_reports
+
+
+@pytest.fixture
+def queue() -> Iterator[shortly.SerialExecutor]:
+    """A SerialExecutor named ``test-queue``, shut down (waiting) after the test."""
+    executor = shortly.SerialExecutor(name="test-queue")
+    yield executor
+    executor.shutdown(wait=True)

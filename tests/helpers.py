@@ -34,3 +34,21 @@ def when_waited_on(future: shortly.Future[Any], action: Callable[[], object]) ->
     thread = threading.Thread(target=run)
     thread.start()
     return thread
+
+
+def blocker(executor: shortly.SerialExecutor) -> threading.Event:
+    """Occupy the executor's worker until the returned event is set."""
+    started, release = threading.Event(), threading.Event()
+
+    def block() -> None:
+        started.set()
+        release.wait(10)
+
+    executor.put(block)
+    assert started.wait(5)
+    return release
+
+
+def worker_thread(executor: shortly.SerialExecutor) -> threading.Thread:
+    """The thread that runs the executor's actions right now (starting one if needed)."""
+    return executor.submit(threading.current_thread).result(timeout=5)

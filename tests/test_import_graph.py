@@ -127,7 +127,9 @@ def test_only_the_face_loads_modules_by_name() -> None:
         if module != FACE:
             tree = ast.parse(path.read_text())
             names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-            imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+            imported = {
+                a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+            }
             assert "importlib" not in imported | names, module
             assert "__import__" not in names, module
 

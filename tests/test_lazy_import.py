@@ -37,7 +37,16 @@ def test_a_future_alone_loads_no_heavy_module() -> None:
     heavy = {"asyncio", "inspect", "dataclasses", "trio", "sniffio"}
     assert not heavy & loaded, sorted(heavy & loaded)
     mine = {m for m in loaded if m.startswith("shortly.")}
-    for module in ("_timers", "_workers", "_chain", "_aio", "_lock", "_scope", "_progress"):
+    for module in (
+        "_timers",
+        "_serial",
+        "_submit",
+        "_chain",
+        "_aio",
+        "_lock",
+        "_scope",
+        "_progress",
+    ):
         assert f"shortly.{module}" not in mine, sorted(mine)
 
 

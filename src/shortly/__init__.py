@@ -101,20 +101,14 @@ if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time __getattr
     from ._progress_bar import progress_bar as progress_bar
     from ._scope import Scope as Scope
     from ._scope import scope as scope
+    from ._serial import ActionQueue as ActionQueue
+    from ._serial import SerialExecutor as SerialExecutor
     from ._spawn import spawn as spawn
+    from ._submit import submit as submit
     from ._timers import later as later
     from ._timers import sleep as sleep
     from ._timers import wait_until as wait_until
     from ._trace import format_chain as format_chain
-    from ._workers import (
-        ActionQueue as ActionQueue,
-    )
-    from ._workers import (
-        SerialExecutor as SerialExecutor,
-    )
-    from ._workers import (
-        submit as submit,
-    )
 
 __all__ = [
     "CancelledError",
@@ -182,7 +176,7 @@ __version__ = "0.1.0"
 # shortly`` costs little more than ``import concurrent.futures``, and a script that
 # only needs Future never loads the locks, the timers or the asyncio bridge.
 _HOME: dict[str, str] = {
-    "ActionQueue": "_workers",
+    "ActionQueue": "_serial",
     "AllFailed": "_combine",
     "CancelledError": "_errors",
     "DeadlockError": "_errors",
@@ -203,7 +197,7 @@ _HOME: dict[str, str] = {
     "OwnerLike": "_core",
     "Progress": "_progress",
     "Scope": "_scope",
-    "SerialExecutor": "_workers",
+    "SerialExecutor": "_serial",
     "TimeoutError": "_errors",
     "Unhandled": "_core",
     "all_of": "_combine",
@@ -231,7 +225,7 @@ _HOME: dict[str, str] = {
     "shield": "_chain",
     "sleep": "_timers",
     "spawn": "_spawn",
-    "submit": "_workers",
+    "submit": "_submit",
     "wait_until": "_timers",
 }
 

@@ -151,11 +151,11 @@ class MapIterator(Generic[R]):
         return future
 
     def _submitter(self) -> Callable[..., Any]:
-        from ._workers import _shared_pool, submit
+        from ._submit import shared_pool, submit
 
         executor = self._executor
         if executor is None:
-            executor = _shared_pool()
+            executor = shared_pool()
         if isinstance(executor, concurrent.futures.ThreadPoolExecutor):
             return executor.submit
         from ._core import follow

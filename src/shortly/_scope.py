@@ -215,7 +215,7 @@ class Scope:
         >>> f.result()
         256
         """
-        from ._workers import submit
+        from ._submit import submit
 
         self._check_open()
         return self._adopt(self._run_here(submit, fn, *args, **kwargs))

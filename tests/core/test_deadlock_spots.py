@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import shortly
-from shortly import _workers
+from shortly import _submit
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -244,7 +244,7 @@ def drain(everything: list[shortly.Future[int]]) -> None:
 
 
 def test_recursion_on_the_default_pool_is_refused_instead_of_starving_it() -> None:
-    pool = _workers._shared_pool()
+    pool = _submit.shared_pool()
     size = pool._max_workers
     everything: list[shortly.Future[int]] = []
 
@@ -265,7 +265,7 @@ def test_recursion_on_the_default_pool_is_refused_instead_of_starving_it() -> No
 
 
 def test_a_recursive_fan_out_on_the_default_pool_is_refused() -> None:
-    size = _workers._shared_pool()._max_workers
+    size = _submit.shared_pool()._max_workers
     everything: list[shortly.Future[int]] = []
 
     def fan(depth: int) -> int:

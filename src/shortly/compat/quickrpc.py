@@ -49,7 +49,7 @@ from .._errors import DeadlockError, InvalidStateError
 from .._errors import TimeoutError as _ShortlyTimeout
 
 # The core's serial worker is quickrpc's ActionQueue, minus the stall after an action raises.
-from .._workers import ActionQueue as ActionQueue
+from .._serial import ActionQueue as ActionQueue
 
 __all__ = [
     "ActionQueue",

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..._workers import SerialExecutor
+from ..._serial import SerialExecutor
 from ._inprogress import InProgress
 from ._status import InProgressStatus, report_to, status_class_of
 from .main import _loop, is_mainthread
