@@ -10,13 +10,15 @@ from typing import Any
 import shortly
 
 
-def eventually(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+def eventually(
+    predicate: Callable[[], object], timeout: float = 10.0, what: str = "the expected state"
+) -> None:
     """Return once ``predicate()`` holds: a state another thread or process reaches, which
-    the test can only observe. Fails the test after ``timeout`` seconds.
+    the test can only observe. Fails the test after ``timeout`` seconds, naming ``what``.
     """
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, "the expected state was never reached"
+        assert time.monotonic() < deadline, f"{what} was never reached"
         time.sleep(0.0005)  # polling a condition, not standing in for one
 
 

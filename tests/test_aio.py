@@ -27,18 +27,6 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     return request.param  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """An asyncio loop running in a thread of its own, named "loop"."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="loop")
-    thread.start()
-    yield loop
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.close()
-
-
 async def registered(f: shortly.Future[Any], count: int = 1) -> None:
     """Let other tasks run until ``f`` has ``count`` callbacks (an awaiter is parked)."""
     for _ in range(10_000):

@@ -48,17 +48,6 @@ def fail_with(error: BaseException) -> Callable[[Any], Any]:
     return handler
 
 
-@pytest.fixture
-def loop_thread() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="loop")
-    thread.start()
-    yield loop
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.close()
-
-
 class TestThen:
     def test_result_handler_maps_the_value(self) -> None:
         f = pending()
@@ -156,7 +145,7 @@ class TestAdoption:
             assert g.result(timeout=5) == 16
 
     def test_returned_asyncio_task_is_adopted_from_another_thread(
-        self, loop_thread: asyncio.AbstractEventLoop
+        self, loop: asyncio.AbstractEventLoop
     ) -> None:
         async def later(x: int) -> int:
             await asyncio.sleep(0)
@@ -166,7 +155,7 @@ class TestAdoption:
             return asyncio.ensure_future(later(x))
 
         def handler(x: int) -> asyncio.Task[int]:
-            return asyncio.run_coroutine_threadsafe(start(x), loop_thread).result(5)
+            return asyncio.run_coroutine_threadsafe(start(x), loop).result(5)
 
         assert shortly.Future.resolved(1).then(handler).result(timeout=5) == 2
 
@@ -366,20 +355,20 @@ class TestWhereAndWhen:
         assert g.cancelled()
 
     def test_loop_runs_the_handler_on_the_loop_thread(
-        self, loop_thread: asyncio.AbstractEventLoop
+        self, loop: asyncio.AbstractEventLoop
     ) -> None:
         request_id.set("scheduled")
         g = shortly.Future.resolved(1).then(
-            lambda x: (x, threading.current_thread().name, request_id.get()), loop=loop_thread
+            lambda x: (x, threading.current_thread().name, request_id.get()), loop=loop
         )
         assert g.result(timeout=5) == (1, "loop", "scheduled")
 
-    def test_loop_awaits_a_coroutine_handler(self, loop_thread: asyncio.AbstractEventLoop) -> None:
+    def test_loop_awaits_a_coroutine_handler(self, loop: asyncio.AbstractEventLoop) -> None:
         async def handler(x: int) -> str:
             await asyncio.sleep(0)
             return f"{x} on {threading.current_thread().name}"
 
-        g = shortly.Future.resolved(7).then(handler, loop=loop_thread)
+        g = shortly.Future.resolved(7).then(handler, loop=loop)
         assert g.result(timeout=5) == "7 on loop"
 
 

@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -47,20 +46,6 @@ def fresh(prefix: str = "pulsar-test") -> str:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"  # pulsar is built on asyncio
-
-
-@pytest.fixture
-def loop_thread() -> Iterator[asyncio.AbstractEventLoop]:
-    """An asyncio loop running in a thread of its own."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="pulsar-loop")
-    thread.start()
-    try:
-        yield loop
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 async def later(value: Any) -> Any:
@@ -195,7 +180,7 @@ def test_bench_validates_times() -> None:
 
 
 def test_task_is_a_thread_safe_decorator_running_the_function_in_the_loop(
-    loop_thread: asyncio.AbstractEventLoop,
+    loop: asyncio.AbstractEventLoop,
 ) -> None:
     class Worker(AsyncObject):
         def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -206,9 +191,9 @@ def test_task_is_a_thread_safe_decorator_running_the_function_in_the_loop(
             return threading.current_thread()
 
     # From a thread that is not the loop's: a shortly future it can block on.
-    future = Worker(loop_thread).where()
+    future = Worker(loop).where()
     assert isinstance(future, shortly.Future)
-    assert future.result(timeout=5).name == "pulsar-loop"
+    assert future.result(timeout=5).name == "loop"
 
 
 @pytest.mark.anyio
@@ -238,7 +223,7 @@ async def test_task_function_may_return_coroutines_futures_or_data() -> None:
     assert [await r for r in results] == [1, 2, 3, 4]
 
 
-def test_task_method_runs_on_the_object_loop(loop_thread: asyncio.AbstractEventLoop) -> None:
+def test_task_method_runs_on_the_object_loop(loop: asyncio.AbstractEventLoop) -> None:
     class Worker(AsyncObject):
         def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
             self._loop = loop
@@ -247,7 +232,7 @@ def test_task_method_runs_on_the_object_loop(loop_thread: asyncio.AbstractEventL
         async def running_loop(self) -> asyncio.AbstractEventLoop:
             return asyncio.get_running_loop()
 
-    assert Worker(loop_thread).running_loop().result(timeout=5) is loop_thread
+    assert Worker(loop).running_loop().result(timeout=5) is loop
 
 
 def test_task_without_any_loop_says_so() -> None:
@@ -283,12 +268,12 @@ async def test_maybe_async_returns_a_future_only_for_generators_and_futures() ->
     assert asyncio.isfuture(shortly_future) and await shortly_future == "s"
 
 
-def test_maybe_async_uses_the_optional_loop(loop_thread: asyncio.AbstractEventLoop) -> None:
+def test_maybe_async_uses_the_optional_loop(loop: asyncio.AbstractEventLoop) -> None:
     async def where() -> asyncio.AbstractEventLoop:
         return asyncio.get_running_loop()
 
-    future = maybe_async(where(), loop=loop_thread)  # from another thread: a shortly future
-    assert future.result(timeout=5) is loop_thread
+    future = maybe_async(where(), loop=loop)  # from another thread: a shortly future
+    assert future.result(timeout=5) is loop
     with pytest.raises(TypeError, match="loop must be an asyncio event loop"):
         maybe_async(1, loop="loop")  # type: ignore[arg-type]
 
@@ -387,9 +372,9 @@ async def test_multi_async_raises_the_first_error_or_puts_errors_in_place() -> N
         multi_async([], raise_on_error="no")  # type: ignore[arg-type]
 
 
-def test_multi_async_is_thread_safe(loop_thread: asyncio.AbstractEventLoop) -> None:
+def test_multi_async_is_thread_safe(loop: asyncio.AbstractEventLoop) -> None:
     def from_a_thread(i: int) -> Any:
-        return multi_async([later(i), i], loop=loop_thread).result(timeout=5)
+        return multi_async([later(i), i], loop=loop).result(timeout=5)
 
     results: list[Any] = [None] * 8
     threads = [
@@ -442,14 +427,12 @@ def test_async_while_works_outside_a_loop_and_reports_clause_errors() -> None:
 
 
 def test_run_in_loop_runs_callable_in_the_loop_thread_thread_safe(
-    loop_thread: asyncio.AbstractEventLoop,
+    loop: asyncio.AbstractEventLoop,
 ) -> None:
-    future = run_in_loop(
-        loop_thread, lambda a, b=0: (threading.current_thread().name, a + b), 1, b=2
-    )
+    future = run_in_loop(loop, lambda a, b=0: (threading.current_thread().name, a + b), 1, b=2)
     assert isinstance(future, shortly.Future)
-    assert future.result(timeout=5) == ("pulsar-loop", 3)
-    awaited = run_in_loop(loop_thread, later, "awaited on the loop")
+    assert future.result(timeout=5) == ("loop", 3)
+    awaited = run_in_loop(loop, later, "awaited on the loop")
     assert awaited.result(timeout=5) == "awaited on the loop"
 
 

@@ -104,16 +104,6 @@ class Crew:
                 process.wait(10)
 
 
-def eventually(predicate: Any, timeout: float = 10.0, what: str = "the expected state") -> None:
-    """Wait until another process or the server reached a state the test can observe."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"{what} was never reached"
-        time.sleep(0.005)
-
-
 def counted(crew: Crew) -> int:
     """How many acquisitions incremented the shared counter so far."""
     text = crew.counter.read_text().split()

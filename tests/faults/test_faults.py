@@ -24,8 +24,9 @@ import shortly
 from shortly import Lock, LockError
 from shortly.contrib import _redis_scripts as scripts
 from shortly.contrib.redis import RedisBackend
-from tests.faults.harness import Crew, counted, eventually
+from tests.faults.harness import Crew, counted
 from tests.faults.proxy import Proxy
+from tests.helpers import eventually
 from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("no_unhandled_failures")]
