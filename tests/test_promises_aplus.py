@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 import shortly
+from shortly.testing import recording_unhandled
 
 pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(10)]
 
@@ -251,13 +252,9 @@ def test_2_3_3_adaptable_objects_are_adopted_as_thenables() -> None:
 
     settling.add_done_callback(raise_after)
     link = shortly.Future.resolved(1).then(lambda _: Thenable(settling))
-    seen: list[shortly.Unhandled] = []
-    previous = shortly.set_unhandled_handler(seen.append)
-    try:
+    with recording_unhandled() as seen:
         settling.set_result("kept")
         shortly.flush_reports()
-    finally:
-        shortly.set_unhandled_handler(previous)
     assert link.result() == "kept"
     assert [type(u.error) for u in seen] == [RuntimeError]
 

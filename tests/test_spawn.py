@@ -15,6 +15,7 @@ import sniffio
 
 import shortly
 from shortly._core._future import listed
+from shortly.testing import recording_unhandled
 
 pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(20)]
 
@@ -80,21 +81,17 @@ class TestCoroutines:
         assert isinstance(error, LookupError)
 
     def test_a_dropped_failed_task_is_reported(self) -> None:
-        seen: list[shortly.Unhandled] = []
         gate: shortly.Future[None] = shortly.Future()
 
         async def code() -> None:
             await gate
             raise LookupError("nobody looks")
 
-        previous = shortly.set_unhandled_handler(seen.append)
-        try:
+        with recording_unhandled() as seen:
             shortly.spawn(code())
             gate.set_result(None)  # the task ends, and is dropped, in there
             # Dropped inside shortly's code, its report comes from the deferred thread.
             assert shortly.flush_reports()
-        finally:
-            shortly.set_unhandled_handler(previous)
         assert [type(u.error) for u in seen] == [LookupError]
         assert "code=TestCoroutines.test_a_dropped_failed_task_is_reported" in (
             seen[0].source or ""

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import shortly
 from shortly import _timers
+from shortly.testing import recording_unhandled
 
 pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(20)]
 
@@ -227,16 +228,12 @@ class TestTheTimerThread:
             scheduler.arm(_timers.Timer(), 1)
 
     def test_a_callback_raising_system_exit_does_not_kill_the_thread(self) -> None:
-        seen: list[shortly.Unhandled] = []
-        previous = shortly.set_unhandled_handler(seen.append)
-        try:
+        with recording_unhandled() as seen:
             first = shortly.later(0)
             first.add_done_callback(lambda _: (_ for _ in ()).throw(SystemExit(3)))
             first.result(timeout=5)
             still = shortly.later(0.001, lambda: "still ticking")
             assert still.result(timeout=5) == "still ticking"
-        finally:
-            shortly.set_unhandled_handler(previous)
         assert [type(u.error) for u in seen] == [SystemExit]
 
     def test_timers_from_many_threads(self) -> None:

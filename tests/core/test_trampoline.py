@@ -8,7 +8,7 @@ import pytest
 
 import shortly
 from shortly._core import _trampoline
-from shortly.testing import no_unhandled
+from shortly.testing import no_unhandled, recording_unhandled
 
 
 @pytest.mark.timeout(30)
@@ -111,24 +111,15 @@ def test_a_second_interrupt_is_reported_not_lost() -> None:
 
     f.add_done_callback(first)
     f.add_done_callback(second)
-    seen: list[shortly.Unhandled] = []
-    previous = shortly.set_unhandled_handler(seen.append)
-    try:
-        with pytest.raises(KeyboardInterrupt, match="first"):
-            f.set_result(None)
-    finally:
-        shortly.set_unhandled_handler(previous)
+    with recording_unhandled() as seen, pytest.raises(KeyboardInterrupt, match="first"):
+        f.set_result(None)
     assert [str(u.error) for u in seen] == ["second"]
 
 
 def test_a_raising_callback_is_reported_in_the_stdlib_words() -> None:
     f: shortly.Future[None] = shortly.Future()
     f.add_done_callback(lambda _: 1 / 0)
-    seen: list[shortly.Unhandled] = []
-    previous = shortly.set_unhandled_handler(seen.append)
-    try:
+    with recording_unhandled() as seen:
         f.set_result(None)
-    finally:
-        shortly.set_unhandled_handler(previous)
     assert len(seen) == 1
     assert seen[0].context.startswith("exception calling callback for <Future at 0x")
