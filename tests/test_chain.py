@@ -831,3 +831,47 @@ def test_a_cancelled_finally_link_runs_fn_only_if_its_cancel_reaches_the_parent(
     assert alone.finally_(lambda: ran.append("alone")).cancel()
     assert alone.cancelled()
     assert ran == ["alone"]
+
+
+def test_a_then_child_has_every_field_a_constructed_future_has() -> None:
+    # then() builds its child without __init__ (Future._plain): the two must agree.
+    def fields(future: shortly.Future[Any]) -> dict[str, Any]:
+        slots = [s for cls in type(future).__mro__ for s in getattr(cls, "__slots__", ())]
+        return {s: getattr(future, s) for s in slots if hasattr(future, s) and s != "_lock"}
+
+    parent: shortly.Future[int] = shortly.Future()
+    child = parent.then(lambda x: x)
+    expected = fields(shortly.Future())
+    expected["_upstream"] = parent
+    assert fields(child) == expected
+    assert type(child) is shortly.Future
+
+
+def test_then_on_a_subclass_goes_through_its_add_done_callback() -> None:
+    added: list[object] = []
+
+    class Recording(shortly.Future[int]):
+        __slots__ = ()
+
+        def add_done_callback(self, fn: Callable[[Any], object]) -> None:
+            added.append(fn)
+            super().add_done_callback(fn)
+
+    parent = Recording()
+    child = parent.then(lambda x: x + 1)
+    assert len(added) == 1
+    parent.set_result(1)
+    assert child.result(timeout=0) == 2
+
+
+@pytest.mark.parametrize("state", ["running", "finished"])
+def test_then_on_a_running_or_finished_parent(state: str) -> None:
+    parent: shortly.Future[int] = shortly.Future()
+    parent.set_running_or_notify_cancel()
+    if state == "finished":
+        parent.set_result(1)
+    child = parent.then(lambda x: x + 1)
+    if state == "running":
+        assert not child.done()
+        parent.set_result(1)
+    assert child.result(timeout=0) == 2

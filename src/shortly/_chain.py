@@ -77,6 +77,7 @@ T = TypeVar("T")
 
 _UNKNOWN: Any = object()
 _copy_context = contextvars.copy_context
+_new_link = object.__new__
 
 # How a link hands its handler elsewhere: (context, handler, argument) -> a future of
 # the handler's return value.
@@ -135,12 +136,37 @@ def then(
     if error_handler is not None and not callable(error_handler):
         _check_handler(error_handler, "on_error")
     runner = None if executor is None and loop is None else _runner(executor, loop)
-    child: Future[Any] = Future()
+    child: Future[Any] = Future._plain()
     # depend(), unrolled for the one case that runs once per link of every chain: the
     # child is new and nobody else holds it, so its upstream is set without its lock,
     # before the link can run and settle it.
     child._upstream = parent
-    parent.add_done_callback(_Link(child, on_result, on_error, None, _copy_context(), runner))
+    # _Link(...) without the call to __init__, which costs as much as the stores.
+    link = _new_link(_Link)
+    link.child = child
+    link.on_result = on_result
+    link.on_error = on_error
+    link.types = None
+    link.ctx = _copy_context()
+    link.runner = runner
+    if type(parent) is Future:
+        # add_done_callback, inlined for a plain pending parent (the link is callable
+        # by construction); anything else, a subclass that may override it included,
+        # takes the method.
+        lock = parent._lock
+        lock.acquire()
+        if parent._state == PENDING:
+            callbacks = parent._callbacks
+            if callbacks is None:
+                parent._callbacks = link
+            elif type(callbacks) is list:
+                callbacks.append(link)
+            else:
+                parent._callbacks = [callbacks, link]  # type: ignore[list-item]
+            lock.release()
+            return child
+        lock.release()
+    parent.add_done_callback(link)
     return child
 
 

@@ -123,8 +123,19 @@ def dispatch(future: Any, callbacks: _Callbacks) -> None:
     try:
         interrupt = _run(future, callbacks)
         queue = state.queue
-        while queue:
-            interrupt = _first(interrupt, _run(*queue.popleft()))
+        if queue:  # no bound method when nothing was queued
+            popleft = queue.popleft
+            while queue:
+                # _run inlined for a single callback, the shape of every chain link: this
+                # loop runs once per link of a cascade.
+                future, callbacks = popleft()
+                if type(callbacks) is list:
+                    interrupt = _first(interrupt, _run(future, callbacks))
+                    continue
+                try:
+                    callbacks(future)
+                except BaseException as error:
+                    interrupt = _first(interrupt, _failed(callbacks, future, error))
     except BaseException as error:  # a signal that arrived between two callbacks
         interrupt = _first(interrupt, error)
         interrupt = _first(interrupt, _drain(state))
