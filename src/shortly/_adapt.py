@@ -41,7 +41,16 @@ from concurrent.futures import _base
 from functools import partial
 from typing import Any, TypeVar, overload
 
-from ._core import CANCELLED_STATES, PENDING, RUNNING, EventLoopOwner, Future, fail, when_cancelled
+from ._core import (
+    ADAPTER_CACHE,
+    CANCELLED_STATES,
+    PENDING,
+    RUNNING,
+    EventLoopOwner,
+    Future,
+    fail,
+    when_cancelled,
+)
 
 __all__ = [
     "adapter_for",
@@ -61,7 +70,8 @@ Adapter = Callable[[Any], "Future[Any]"]
 _lock = threading.Lock()
 _registered: dict[type, Adapter] = {}
 #: Adapter (or None, for plain values) per class; read without the lock on hot paths.
-cache: dict[type, Adapter | None] = {}
+# The core's chain links read it to tell a plain value from one to adopt.
+cache: dict[type, Adapter | None] = ADAPTER_CACHE
 _MISSING: Any = object()
 
 

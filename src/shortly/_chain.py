@@ -49,21 +49,24 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._adapt import adapter_for, future_of
-from ._adapt import cache as _adapters
 from ._core import (
-    FINISHED,
-    PENDING,
+    ADAPTER_CACHE,
     Dependant,
     Future,
+    Link,
     Raised,
-    Sweepable,
-    cancel_message,
+    Runner,
     capture,
-    capture_in,
     depend,
+    derive,
     detach,
+    error_of,
     fail,
+    failure_of,
     follow,
+    observe,
+    succeeded,
+    value_of,
     when_cancelled,
 )
 from ._spawn import spawn
@@ -78,10 +81,6 @@ T = TypeVar("T")
 _UNKNOWN: Any = object()
 _copy_context = contextvars.copy_context
 _new_link = object.__new__
-
-# How a link hands its handler elsewhere: (context, handler, argument) -> a future of
-# the handler's return value.
-_Runner = Callable[[contextvars.Context, Callable[[Any], Any], Any], Future[Any]]
 
 
 def then(
@@ -136,38 +135,14 @@ def then(
     if error_handler is not None and not callable(error_handler):
         _check_handler(error_handler, "on_error")
     runner = None if executor is None and loop is None else _runner(executor, loop)
-    child: Future[Any] = Future._plain()
-    # depend(), unrolled for the one case that runs once per link of every chain: the
-    # child is new and nobody else holds it, so its upstream is set without its lock,
-    # before the link can run and settle it.
-    child._upstream = parent
-    # _Link(...) without the call to __init__, which costs as much as the stores.
+    # _Link(...) without a call to __init__, which would cost as much as the stores.
     link = _new_link(_Link)
-    link.child = child
     link.on_result = on_result
     link.on_error = on_error
     link.types = None
     link.ctx = _copy_context()
     link.runner = runner
-    if type(parent) is Future:
-        # add_done_callback, inlined for a plain pending parent (the link is callable
-        # by construction); anything else, a subclass that may override it included,
-        # takes the method.
-        lock = parent._lock
-        lock.acquire()
-        if parent._state == PENDING:
-            callbacks = parent._callbacks
-            if callbacks is None:
-                parent._callbacks = link
-            elif type(callbacks) is list:
-                callbacks.append(link)
-            else:
-                parent._callbacks = [callbacks, link]  # type: ignore[list-item]
-            lock.release()
-            return child
-        lock.release()
-    parent.add_done_callback(link)
-    return child
+    return derive(parent, link)
 
 
 def catch(
@@ -195,10 +170,12 @@ def catch(
     for cls in exception_types:
         if not (isinstance(cls, type) and issubclass(cls, BaseException)):
             raise TypeError(f"exception_types must be exception classes, not {cls!r}")
-    types = exception_types or None
-    child: Future[Any] = Future()
-    depend(parent, child, _Link(child, None, on_error, types, _copy_context(), None))
-    return child
+    link = _new_link(_Link)
+    link.on_result = link.runner = None
+    link.on_error = on_error
+    link.types = exception_types or None
+    link.ctx = _copy_context()
+    return derive(parent, link)
 
 
 def finally_(parent: Future[T], fn: Callable[[], object]) -> Future[T]:
@@ -272,7 +249,7 @@ def resolve(target: Future[Any], value: Any) -> None:
     """
     seen: dict[int, Any] | None = None  # id -> value: holding them keeps the ids unique
     while True:
-        adapter = _adapters.get(type(value), _UNKNOWN)
+        adapter = ADAPTER_CACHE.get(type(value), _UNKNOWN)
         if adapter is None or (adapter is _UNKNOWN and adapter_for(type(value)) is None):
             target.try_set_result(value)
             return
@@ -283,7 +260,7 @@ def resolve(target: Future[Any], value: Any) -> None:
         if source is target:
             target.try_set_exception(TypeError("a future cannot adopt itself: an adoption cycle"))
             return
-        if source._state != FINISHED or source._exception is not None:
+        if not succeeded(source):
             depend(source, target, partial(_adopted, target))
             return
         if seen is None:
@@ -295,7 +272,7 @@ def resolve(target: Future[Any], value: Any) -> None:
                 )
                 return
             seen[id(item)] = item
-        value = source._result
+        value = value_of(source)
 
 
 def _started(value: Any, ctx: contextvars.Context) -> Any:
@@ -316,87 +293,30 @@ def _started(value: Any, ctx: contextvars.Context) -> Any:
 
 def _ran(target: Future[Any], ctx: contextvars.Context, source: Future[Any]) -> None:
     """Settle ``target`` from a handler run on an executor: ``source`` is its outcome."""
-    if source._state == FINISHED and source._exception is None:
-        resolve(target, _started(source._result, ctx))
+    if succeeded(source):
+        resolve(target, _started(value_of(source), ctx))
     else:
         follow(target, source)
 
 
 def _adopted(target: Future[Any], source: Future[Any]) -> None:
-    if source._state == FINISHED and source._exception is None:
-        resolve(target, source._result)
+    if succeeded(source):
+        resolve(target, value_of(source))
     else:
         follow(target, source)
 
 
-class _Link(Sweepable):
-    """The done-callback of a ``then`` or ``catch`` link: one object per link.
+class _Link(Link):
+    """A ``then`` or ``catch`` link: the core's :class:`~shortly._core.Link`, which
+    adopts what a handler returns and settles from a handler run elsewhere."""
 
-    Being the :class:`~shortly._core._cancel.Dependant` itself (rather than wrapping a
-    ``partial``) saves two allocations on every link of every chain.
-    """
+    __slots__ = ()
 
-    __slots__ = ("ctx", "on_error", "on_result", "runner", "types")
+    def adopt(self, value: Any) -> None:
+        resolve(self.child, _started(value, self.ctx))
 
-    def __init__(
-        self,
-        child: Future[Any],
-        on_result: Callable[[Any], Any] | None,
-        on_error: Callable[[BaseException], Any] | None,
-        types: tuple[type[BaseException], ...] | None,
-        ctx: contextvars.Context,
-        runner: _Runner | None,
-    ) -> None:
-        self.child: Future[Any] = child
-        self.on_result = on_result
-        self.on_error = on_error
-        self.types = types
-        self.ctx = ctx
-        self.runner = runner
-
-    def __repr__(self) -> str:
-        return f"<link to {self.child!r} on_result={self.on_result!r} on_error={self.on_error!r}>"
-
-    def __call__(self, parent: Future[Any]) -> None:
-        child = self.child
-        if parent._state != FINISHED:
-            child.cancel(cancel_message(parent))  # downward: the message travels
-            return
-        if child._state != PENDING:
-            return  # cancelled: its consumer lost interest; skip the handler, leave the failure
-        error = parent._exception
-        handler: Callable[[Any], Any] | None
-        if error is None:
-            handler, arg = self.on_result, parent._result
-            if handler is None:
-                child._settle(arg, None)
-                return
-        else:
-            handler, arg = self.on_error, error
-            types = self.types
-            if handler is None or (types is not None and not isinstance(error, types)):
-                if fail(child, error):
-                    parent._observe()
-                return
-            parent._observe()
-        runner = self.runner
-        if runner is None:
-            value = capture_in(self.ctx, handler, arg)
-        else:
-            value = capture(runner, self.ctx, handler, arg)
-        if type(value) is Raised:
-            error = value.error
-            fail(child, error)
-            if isinstance(error, (KeyboardInterrupt, SystemExit)):
-                raise error
-        elif runner is not None:
-            depend(value, child, partial(_ran, child, self.ctx))
-        elif _adapters.get(type(value), _UNKNOWN) is None:
-            # The common case, straight to the settling step: the child is a plain
-            # Future this module created, so nothing overrides try_set_result.
-            child._settle(value, None)
-        else:
-            resolve(child, _started(value, self.ctx))
+    def ran(self, future: Future[Any]) -> None:
+        depend(future, self.child, partial(_ran, self.child, self.ctx))
 
 
 def _finally(
@@ -416,21 +336,19 @@ def _finally(
 
 
 def _cleaned_up(child: Future[Any], parent: Future[Any], cleanup: Future[Any]) -> None:
-    if cleanup._state != FINISHED:
-        _cleanup_failed(child, parent, cleanup._cancelled_error())
-    elif cleanup._exception is None:
+    if succeeded(cleanup):
         follow(child, parent)
     else:
-        cleanup._observe()
-        _cleanup_failed(child, parent, cleanup._exception)
+        observe(cleanup)
+        _cleanup_failed(child, parent, error_of(cleanup))
 
 
 def _cleanup_failed(child: Future[Any], parent: Future[Any], error: BaseException) -> None:
-    original = parent._exception if parent._state == FINISHED else None
+    original = failure_of(parent)
     if original is not None and error.__context__ is None and error is not original:
         error.__context__ = original  # what a failing Python ``finally:`` block records
     if fail(child, error) and original is not None:
-        parent._observe()
+        observe(parent)
     if isinstance(error, (KeyboardInterrupt, SystemExit)):
         raise error
 
@@ -443,7 +361,7 @@ def _check_handler(handler: object, name: str) -> None:
         raise TypeError(f"{name} must be callable or None, not {type(handler).__name__}")
 
 
-def _runner(executor: Executor | None, loop: Any) -> _Runner:
+def _runner(executor: Executor | None, loop: Any) -> Runner:
     if executor is not None and loop is not None:
         raise ValueError("pass executor or loop, not both")
     if executor is not None:

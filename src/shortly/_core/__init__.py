@@ -20,7 +20,8 @@ The modules, bottom up:
 - ``_reading``: reading a settled future's outcome (the API for the layers above);
 - ``_outcome``: capturing a failure without keeping frames alive;
 - ``_promise``: the promise methods' signatures and the finder behind them;
-- ``_future``: the future itself.
+- ``_future``: the future itself;
+- ``_link``: a chain link, the callback that settles a child through a handler.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from ._cancel import (
 )
 from ._deadlock import EventLoopOwner, Owner, OwnerLike, PoolJob, owner_thread
 from ._future import Future, cancel_message, lock_of
+from ._link import ADAPTER_CACHE, Link, Runner, derive
 from ._outcome import Err, Ok, Outcome, Raised, attempt, capture, capture_in
 from ._promise import install_finder
 from ._reading import (
@@ -86,6 +88,7 @@ from ._wait_points import (
 )
 
 __all__ = [
+    "ADAPTER_CACHE",
     "CANCELLED_STATES",
     "DONE",
     "FINISHED",
@@ -98,12 +101,14 @@ __all__ = [
     "Err",
     "EventLoopOwner",
     "Future",
+    "Link",
     "Ok",
     "Outcome",
     "Owner",
     "OwnerLike",
     "PoolJob",
     "Raised",
+    "Runner",
     "Sweepable",
     "Unhandled",
     "attach",
@@ -120,6 +125,7 @@ __all__ = [
     "creation_site",
     "defer",
     "depend",
+    "derive",
     "detach",
     "dispatch",
     "ensure_deferred",
