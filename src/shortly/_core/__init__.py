@@ -20,6 +20,8 @@ The modules, bottom up:
 - ``_reading``: reading a settled future's outcome (the API for the layers above);
 - ``_outcome``: capturing a failure without keeping frames alive;
 - ``_promise``: the promise methods' signatures and the finder behind them;
+- ``_progress_methods``: the progress methods, through the same finder;
+- ``_blocking``: ``result()``, ``exception()`` and ``wait()`` (a mixin of the future);
 - ``_future``: the future itself;
 - ``_link``: a chain link, the callback that settles a child through a handler.
 """

@@ -1,4 +1,5 @@
-"""Future: states, resolution, callbacks and blocking waits.
+"""Future: states, resolution and callbacks (blocking waits in ``_blocking``,
+the promise and progress methods in ``_promise`` and ``_progress_methods``).
 
 The state machine is the stdlib's, kept in the same attributes so that
 ``concurrent.futures.wait``, ``as_completed``, ``asyncio.wrap_future`` and
@@ -20,15 +21,15 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import _base
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._checks import check_timeout
-from .._errors import CancelledError, InvalidStateError, TimeoutError
+from .._errors import CancelledError, InvalidStateError
 from . import _cancel, _deadlock, _report, _trampoline
-from ._promise import PromiseMethods, implementations
+from ._blocking import BlockingMethods
+from ._progress_methods import ProgressMethods
+from ._promise import PromiseMethods
 from ._states import (
     CANCELLED,
     CANCELLED_AND_NOTIFIED,
@@ -38,8 +39,7 @@ from ._states import (
     PENDING,
     RUNNING,
 )
-from ._wait_points import scope_var
-from ._waiting import STDLIB_LOCK, StdlibWaiters, Waker
+from ._waiting import STDLIB_LOCK, StdlibWaiters
 
 __all__ = ["Callbacks", "Future", "cancel_message", "listed", "lock_of"]
 
@@ -56,7 +56,7 @@ _STATE_WORDS = {
 }
 
 if TYPE_CHECKING:
-    from .._progress import Progress, Updates
+    pass
 
 _new_object = object.__new__
 
@@ -107,7 +107,7 @@ def lock_of(future: Future[Any]) -> threading.Lock:
     return future._lock
 
 
-class Future(PromiseMethods[T], _base.Future[T]):
+class Future(PromiseMethods[T], BlockingMethods[T], ProgressMethods, _base.Future[T]):
     """A result that arrives later: block on it, await it, chain it, or call back.
 
     A drop-in :class:`concurrent.futures.Future`: any thread may resolve it, any thread
@@ -563,55 +563,7 @@ class Future(PromiseMethods[T], _base.Future[T]):
                 self._callbacks = kept[0] if len(kept) == 1 else (kept or None)
             return len(callbacks) - len(kept)
 
-    # -- blocking -----------------------------------------------------------------------
-
-    def _block(self, timeout: float | None) -> bool:
-        """Sleep until done or ``timeout``; return whether done."""
-        timeout = check_timeout(timeout)
-        if self._state in DONE:
-            return True
-        _trampoline.help_drain(self.done)
-        # Checked only when somebody is known to settle it: an owner, or sources.
-        if self._owner is None and self._upstream is None and self._sources is None:
-            _deadlock.warn_if_in_loop(self)
-            return self._sleep(timeout)
-        with _deadlock.waiting(self):
-            return self._sleep(timeout)
-
-    def _sleep(self, timeout: float | None) -> bool:
-        # A waker may be woken while the future is still pending (a hand-driven
-        # ``_condition.notify_all()``), so sleep again until done or out of time.
-        deadline = None if timeout is None else time.monotonic() + timeout
-        lock = self._lock
-        # Inside a shortly.scope(), cancelling it wakes this sleeper (see _scope).
-        scope = scope_var.get()
-        while True:
-            waker = Waker()
-            with lock:
-                if self._state in DONE:
-                    return True
-                waiters = self._wait_list
-                if waiters is None:
-                    waiters = self._wait_list = []
-                waiters.append(waker)
-            try:
-                if scope is not None:
-                    scope.watch(self, waker)
-                waker.sleep(None if deadline is None else deadline - time.monotonic())
-            finally:
-                with lock:
-                    # Re-read: stdlib use may have replaced the list while we slept.
-                    waiters = self._wait_list
-                    if waiters is not None:
-                        _cancel.remove_identical(waiters, waker)
-                if scope is not None:
-                    scope.unwatch(waker)
-            if self._state in DONE:
-                return True
-            if scope is not None:
-                scope.check()
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
+    # -- failures ---------------------------------------------------------------------
 
     def _observe(self) -> None:
         """Mark the failure as seen by someone: nothing to report when dropped."""
@@ -627,116 +579,6 @@ class Future(PromiseMethods[T], _base.Future[T]):
     def _cancelled_error(self) -> CancelledError:
         msg = getattr(self, "_cancel_message", None)
         return CancelledError() if msg is None else CancelledError(msg)
-
-    def result(self, timeout: float | None = None) -> T:
-        """Return the result, waiting up to ``timeout`` seconds (``None``: for ever).
-
-        Raises:
-            CancelledError: if the future was cancelled.
-            TimeoutError: if it did not finish in time.
-            DeadlockError: if the wait could never finish.
-            Exception: the future's own exception, if it failed.
-
-        >>> import shortly
-        >>> shortly.Future.resolved([1, 2]).result()
-        [1, 2]
-        """
-        if self._state != FINISHED and not self._block(timeout):
-            raise TimeoutError(f"{self!r} did not finish within {timeout} seconds")
-        if self._state in CANCELLED_STATES:
-            raise self._cancelled_error()
-        error = self._exception
-        if error is None:
-            return self._result  # type: ignore[no-any-return]
-        self._observe()
-        try:
-            raise error
-        finally:
-            del self, error  # the traceback would otherwise keep this future alive
-
-    def exception(self, timeout: float | None = None) -> BaseException | None:
-        """Return the exception the future failed with, or ``None`` if it succeeded.
-
-        Raises:
-            CancelledError: if the future was cancelled.
-            TimeoutError: if it did not finish in time.
-            DeadlockError: if the wait could never finish.
-
-        >>> import shortly
-        >>> print(shortly.Future.resolved(1).exception())
-        None
-        """
-        if self._state != FINISHED and not self._block(timeout):
-            raise TimeoutError(f"{self!r} did not finish within {timeout} seconds")
-        if self._state in CANCELLED_STATES:
-            raise self._cancelled_error()
-        self._observe()
-        return self._exception
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait until the future is done or ``timeout`` passes; return ``done()``.
-
-        Raises:
-            DeadlockError: if the wait could never finish.
-
-        >>> import shortly
-        >>> shortly.Future().wait(timeout=0.01)
-        False
-        """
-        return self._block(timeout)
-
-    # -- progress (see _progress: nothing is stored on the future) -----------------------
-
-    def report_progress(
-        self, done: float, total: float | None = None, note: str | None = None
-    ) -> None:
-        """Tell this future's progress listeners that ``done`` of ``total`` is done.
-
-        Cheap when nobody listens; throttled when somebody does (see
-        :func:`shortly.progress`, which reports on the future of the running work).
-
-        Raises:
-            TypeError: if ``done`` or ``total`` is not a number, or ``note`` not a str.
-
-        >>> import shortly
-        >>> f = shortly.Future()
-        >>> f.on_progress(print)
-        >>> f.report_progress(1, 4, "started")
-        Progress(done=1, total=4, note='started')
-        """
-        implementations.report_progress(self, done, total, note)
-
-    def on_progress(self, callback: Callable[[Progress], object]) -> None:
-        """Call ``callback(progress)`` on each report until the future is done.
-
-        Reports are throttled (the first and the final one always pass); a future that
-        depends on others (a combinator, a ``then`` link) counts its inputs when the
-        work does not report itself. A listener that raises is reported as unhandled.
-
-        Raises:
-            TypeError: if ``callback`` is not callable.
-
-        >>> import shortly
-        >>> a, b = shortly.Future(), shortly.Future()
-        >>> both = shortly.all_of([a, b])
-        >>> both.on_progress(lambda p: print(p.done, "of", p.total))
-        0.0 of 2
-        >>> a.set_result(1)
-        1.0 of 2
-        """
-        implementations.on_progress(self, callback)
-
-    def progress_updates(self) -> Updates:
-        """The progress reports until the future is done, for ``for`` or ``async for``.
-
-        >>> import shortly, threading
-        >>> f = shortly.Future()
-        >>> updates = f.progress_updates()
-        >>> f.report_progress(1, 1); f.set_result(None)
-        >>> [p.done for p in updates]
-        [1]
-        """
-        return implementations.updates(self)  # type: ignore[no-any-return]
 
     # -- presentation ---------------------------------------------------------------------
 
