@@ -39,10 +39,7 @@ if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time __getattr
     from ._combine import (
         settled as settled,
     )
-    from ._core import Err as Err
     from ._core import Future as Future
-    from ._core import Ok as Ok
-    from ._core import Outcome as Outcome
     from ._core import OwnerLike as OwnerLike
     from ._core import (
         Unhandled as Unhandled,
@@ -61,6 +58,9 @@ if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time __getattr
     from ._core import (
         set_unhandled_handler as set_unhandled_handler,
     )
+    from ._core._outcome import Err as Err
+    from ._core._outcome import Ok as Ok
+    from ._core._outcome import Outcome as Outcome
     from ._errors import (
         CancelledError as CancelledError,
     )
@@ -180,7 +180,7 @@ _HOME: dict[str, str] = {
     "AllFailed": "_combine",
     "CancelledError": "_errors",
     "DeadlockError": "_errors",
-    "Err": "_core",
+    "Err": "_core._outcome",
     "Error": "_errors",
     "Future": "_core",
     "InvalidStateError": "_errors",
@@ -192,8 +192,8 @@ _HOME: dict[str, str] = {
     "LockStatistics": "_lock_backend",
     "LockTimeout": "_lock_backend",
     "MapIterator": "_map",
-    "Ok": "_core",
-    "Outcome": "_core",
+    "Ok": "_core._outcome",
+    "Outcome": "_core._outcome",
     "OwnerLike": "_core",
     "Progress": "_progress",
     "Scope": "_scope",

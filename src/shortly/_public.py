@@ -30,21 +30,35 @@ def adopt(obj: object, package: str) -> None:
     >>> import shortly
     >>> shortly.Future.__module__, shortly.Future.result.__module__
     ('shortly', 'shortly')
+    >>> shortly.Future.result.__qualname__  # defined in a private mixin of Future
+    'Future.result'
     """
     if not getattr(obj, "__module__", "").startswith(f"{package}._"):
         return
     obj.__module__ = package
     if not isinstance(obj, type):
         return
-    own = obj.__qualname__ + "."
-    for member in vars(obj).values():
+    _claim_functions(obj, obj, package)
+    # A private mixin (by convention a ``...Methods`` class of a private submodule, such
+    # as the future's blocking waits) is a piece of this class: its methods show as the
+    # class's own. Other private bases may be public classes of their own: left alone.
+    for base in obj.__mro__[1:]:
+        if base.__module__.startswith(f"{package}._") and base.__name__.endswith("Methods"):
+            _claim_functions(base, obj, package)
+
+
+def _claim_functions(cls: type, owner: type, package: str) -> None:
+    """Give the functions defined in ``cls`` the module ``package``, named as ``owner``'s."""
+    own = cls.__qualname__ + "."
+    for name, member in vars(cls).items():
         function = getattr(member, "__func__", member)  # inside staticmethod/classmethod
         if isinstance(function, property):
             function = function.fget
-        # Only functions defined in this class: a bound implementation from elsewhere
+        # Only functions defined in that class: a bound implementation from elsewhere
         # (a mixin's method cached on the class) keeps its own module.
         if isinstance(function, types.FunctionType) and function.__qualname__.startswith(own):
             function.__module__ = package
+            function.__qualname__ = f"{owner.__qualname__}.{name}"
 
 
 def adopt_classes(namespace: dict[str, Any]) -> None:

@@ -28,6 +28,9 @@ The modules, bottom up:
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from ._cancel import (
     NOBODY,
     Dependant,
@@ -47,19 +50,7 @@ from ._cancel import (
 )
 from ._deadlock import EventLoopOwner, Owner, OwnerLike, PoolJob, owner_thread
 from ._future import Future, cancel_message, lock_of
-from ._link import ADAPTER_CACHE, Link, Runner, derive
-from ._outcome import Err, Ok, Outcome, Raised, attempt, capture, capture_in
 from ._promise import install_finder
-from ._reading import (
-    error_of,
-    failure_of,
-    is_settled,
-    observe,
-    succeeded,
-    take_failure,
-    take_unobserved,
-    value_of,
-)
 from ._report import (
     NOTE_PREFIX,
     Unhandled,
@@ -88,6 +79,56 @@ from ._wait_points import (
     scope_var,
     swallowed_by,
 )
+
+if TYPE_CHECKING:
+    from ._link import ADAPTER_CACHE, Link, Runner, derive
+    from ._outcome import Err, Ok, Outcome, Raised, attempt, capture, capture_in
+    from ._reading import (
+        error_of,
+        failure_of,
+        is_settled,
+        observe,
+        succeeded,
+        take_failure,
+        take_unobserved,
+        value_of,
+    )
+
+# Loaded on first use: creating and resolving a future needs none of these, and a
+# script that only does that should not pay for them (see benchmarks/bench_import.py).
+_LAZY: dict[str, str] = {
+    "ADAPTER_CACHE": "_link",
+    "Err": "_outcome",
+    "Link": "_link",
+    "Ok": "_outcome",
+    "Outcome": "_outcome",
+    "Raised": "_outcome",
+    "Runner": "_link",
+    "attempt": "_outcome",
+    "capture": "_outcome",
+    "capture_in": "_outcome",
+    "derive": "_link",
+    "error_of": "_reading",
+    "failure_of": "_reading",
+    "is_settled": "_reading",
+    "observe": "_reading",
+    "succeeded": "_reading",
+    "take_failure": "_reading",
+    "take_unobserved": "_reading",
+    "value_of": "_reading",
+}
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        try:
+            module = _LAZY[name]
+        except KeyError:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value
+        return value
+
 
 __all__ = [
     "ADAPTER_CACHE",

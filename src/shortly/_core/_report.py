@@ -28,10 +28,13 @@ import atexit
 import gc
 import logging
 import os
-import queue
 import sys
 import threading
 import traceback
+
+# The C queue itself (what queue.SimpleQueue is): the queue module costs ~0.3 ms to
+# import, which every program using shortly would pay for one empty queue.
+from _queue import Empty, SimpleQueue
 from collections.abc import Callable
 from functools import partial
 from types import FrameType
@@ -281,7 +284,7 @@ gc.callbacks.append(_on_collection)
 # be held by the very code it interrupted. SimpleQueue.put takes no Python-level lock,
 # so it is safe there; the thread is started by ``ensure_deferred``, never from a
 # finalizer.
-_pending: queue.SimpleQueue[Callable[[], object]] = queue.SimpleQueue()
+_pending: SimpleQueue[Callable[[], object]] = SimpleQueue()
 _deferred: threading.Thread | None = None
 _deferred_lock = threading.Lock()
 
@@ -340,7 +343,7 @@ def _drain_here() -> None:
     while True:
         try:
             job = _pending.get_nowait()
-        except queue.Empty:
+        except Empty:
             return
         _run(job)
 
