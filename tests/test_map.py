@@ -142,7 +142,7 @@ class TestThreads:
             running.wait()  # 1 and 2 are running (0 is read, 3 started): stop early
             break
         assert firsts == [0]
-        eventually(lambda: len(stopped) >= 2)  # the deferred thread closing the map
+        eventually(lambda: {1, 2} <= set(stopped))  # the deferred thread closing the map
         # 3 is stopped too if it had started, else it never does.
         assert {1, 2} <= set(stopped) <= {1, 2, 3}
 
@@ -190,6 +190,200 @@ class TestThreads:
             shortly.map(3, [])  # type: ignore[call-overload]
         with pytest.raises(TypeError, match="iterable"):
             shortly.map(str, 3)  # type: ignore[call-overload]
+
+
+class Reader:
+    """An input that records which threads read it, and how far ahead of the results.
+
+    The loop counts ``taken`` after ``next()`` returns, and the map reads the next item
+    while handing a result out: so ``read - taken`` may reach ``2 * limit + 1``.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.items = iter(range(n))
+        self.threads: set[int] = set()
+        self.read = 0
+        self.taken = 0
+        self.most_ahead = 0
+
+    def __iter__(self) -> Reader:
+        return self
+
+    def __next__(self) -> int:
+        self.threads.add(threading.get_ident())
+        item = next(self.items)
+        self.read += 1
+        self.most_ahead = max(self.most_ahead, self.read - self.taken)
+        return item
+
+
+class CountingPool(concurrent.futures.ThreadPoolExecutor):
+    """A pool subclass (so every call is submitted) counting calls submitted and not
+    returned: what "in flight" means."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(max_workers=workers)
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.peak = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+        return super().submit(fn, *args, **kwargs)
+
+    def returned(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
+
+
+class TestReadAhead:
+    """Pool threads start the calls read ahead; the input stays on the consumer's thread."""
+
+    @pytest.mark.parametrize("ordered", [True, False])
+    @pytest.mark.parametrize("pool", ["shared", "plain", "subclass"])
+    def test_input_is_read_only_in_the_consumers_thread(self, ordered: bool, pool: str) -> None:
+        executor = {
+            "shared": None,
+            "plain": concurrent.futures.ThreadPoolExecutor(max_workers=8),
+            "subclass": CountingPool(8),
+        }[pool]
+        reader = Reader(3000)
+        results = []
+        for result in shortly.map(abs, reader, limit=4, executor=executor, ordered=ordered):
+            reader.taken += 1
+            results.append(result)
+        assert sorted(results) == list(range(3000))
+        assert reader.threads == {threading.get_ident()}
+        assert reader.most_ahead <= 2 * 4 + 1
+        if executor is not None:
+            executor.shutdown()
+
+    def test_input_is_read_in_the_loops_thread_under_async_for(self) -> None:
+        reader = Reader(500)
+
+        async def main() -> list[int]:
+            return [x async for x in shortly.map(abs, reader, limit=3, ordered=False)]
+
+        assert sorted(asyncio.run(main())) == list(range(500))
+        assert reader.threads == {threading.get_ident()}
+
+    @pytest.mark.parametrize("limit", [1, 3, 8])
+    def test_never_more_than_limit_running_under_stress(self, limit: int) -> None:
+        gauge = Gauge()
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=16)
+
+        def work(x: int) -> int:
+            with gauge:
+                return x
+
+        for executor in (None, pool):
+            out = list(shortly.map(work, range(5000), limit=limit, executor=executor))
+            assert out == list(range(5000))
+        pool.shutdown()
+        assert gauge.calls == 10_000
+        assert 1 <= gauge.peak <= limit
+
+    def test_never_more_than_limit_submitted_and_not_returned(self) -> None:
+        pool = CountingPool(16)
+
+        def work(x: int) -> int:
+            pool.returned()  # the call is over: what follows settles its future
+            return x
+
+        out = list(shortly.map(work, range(3000), limit=5, executor=pool, ordered=False))
+        pool.shutdown()
+        assert sorted(out) == list(range(3000))
+        assert pool.in_flight == 0
+        assert 1 <= pool.peak <= 5
+
+    def test_waiting_calls_start_while_the_consumer_waits_on_a_slow_one(self) -> None:
+        limit = 3
+        reader = Reader(40)
+        others_done = threading.Event()
+        lock, done, read_meanwhile = threading.Lock(), [0], []
+
+        def work(x: int) -> int:
+            if x == 0:
+                assert others_done.wait(10)  # until every other call read ahead is over
+                read_meanwhile.append(reader.read)
+            elif x < 2 * limit:
+                with lock:
+                    done[0] += 1
+                    if done[0] == 2 * limit - 1:
+                        others_done.set()
+            return x
+
+        results = []
+        for result in shortly.map(work, reader, limit=limit):
+            reader.taken += 1
+            results.append(result)
+        assert results == list(range(40))
+        # While the consumer waited on call 0, the 2 * limit - 1 calls read after it ran
+        # (limit at a time), and no more input was read.
+        assert read_meanwhile == [2 * limit]
+        assert reader.most_ahead <= 2 * limit + 1
+
+    def test_a_map_does_not_keep_a_pool_thread_from_other_work(self) -> None:
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        order: list[object] = []
+
+        def work(x: int) -> int:
+            if x == 0:
+                pool.submit(order.append, "other")  # queued behind the map's call 0
+            order.append(x)
+            return x
+
+        assert list(shortly.map(work, range(6), limit=1, executor=pool)) == list(range(6))
+        pool.shutdown()
+        # Call 1 waited for a slot; it went to the back of the pool's queue, behind
+        # the other work, rather than being run at once by the thread that ran 0.
+        assert order == [0, "other", 1, 2, 3, 4, 5]
+
+    def test_an_input_that_raises_still_maps_what_it_gave(self) -> None:
+        def items() -> Iterator[int]:
+            yield from range(3)
+            raise KeyError("input")
+
+        results = shortly.map(lambda x: -x, items(), limit=2)
+        with pytest.raises(KeyError, match="input"):
+            next(results)  # raised while reading ahead, before any result
+        assert list(results) == [0, -1, -2]  # the items read before it still ran
+
+    def test_a_failure_means_the_waiting_calls_never_start(self) -> None:
+        started: list[int] = []
+
+        def work(x: int) -> int:
+            started.append(x)
+            if x == 0:
+                raise ValueError("zero")
+            return x
+
+        with pytest.raises(ValueError, match="zero"):
+            list(shortly.map(work, range(100), limit=1))
+        assert started == [0]
+
+    def test_close_means_the_waiting_calls_never_start(self) -> None:
+        started: list[int] = []
+        running, ended = threading.Event(), threading.Event()
+
+        def work(x: int) -> int:
+            started.append(x)
+            if x == 1:
+                running.set()
+                try:
+                    shortly.sleep(60).result()
+                finally:
+                    ended.set()
+            return x
+
+        results = shortly.map(work, range(100), limit=1)
+        assert next(results) == 0
+        assert running.wait(5)  # 1 holds the only slot; 2, read ahead, waits for it
+        results.close()
+        assert ended.wait(5)
+        assert started == [0, 1]
 
 
 class TestAsyncio:

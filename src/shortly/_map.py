@@ -1,8 +1,12 @@
 """``shortly.map``: a bounded, lazy map over threads, asyncio or trio.
 
-At most ``limit`` calls are in flight. The input is read in the consumer's thread, one
-item per result taken (so an endless generator works, and the generator is never
-touched by two threads), and a call starts only once a slot is free. Results come
+At most ``limit`` calls are in flight: submitted (queued on the executor or running)
+and not finished. The input is read only in the consumer's thread, never by two
+threads, and lazily, so an endless generator works: at most ``2 * limit`` items are
+read and their results not yet taken. Those beyond the ``limit`` in flight are either
+finished, waiting to be taken (in order, behind a slow call), or waiting for a slot;
+a pool thread that finishes a call starts the next waiting one itself, so the pool
+keeps working while the consumer is busy or asleep (see ``_map_calls``). Results come
 back in input order, or as they finish with ``ordered=False``.
 
 Stopping. The first failure cancels every call in flight at once (calls not started
@@ -15,14 +19,15 @@ seen at once; a finalizer must not take locks its own thread may hold, so it han
 the closing to shortly's deferred thread (``defer``: a ``SimpleQueue.put``, safe there).
 
 Why it is cheap. On a thread pool the call is queued as a plain function that settles
-a bare shortly future itself, so no stdlib future is adapted and no callback chain is
-built; the scope is carried by one context copy per call.
+a bare shortly future itself (or run by the pool thread that finished the call before
+it), so no stdlib future is adapted and no callback chain is built; the scope is
+carried by one context copy per call; with quick calls the consumer sleeps about
+once per ``2 * limit`` results, not once per ``limit``.
 """
 
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import contextvars
 import inspect
 import queue
@@ -32,10 +37,11 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sized
 from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
 
-from ._core import Future, attempt, defer, ensure_deferred, fail_running
+from ._core import Future, defer, ensure_deferred, failure_of, observe
 from ._core import is_cancel as _is_cancel
 from ._errors import CancelledError
-from ._limit import check_limit, trio_task
+from ._limit import check_limit
+from ._map_calls import Calls
 from ._progress import Progress, Tally
 from ._scope import Scope, current_scope, set_current
 
@@ -59,21 +65,10 @@ class _Landed:
         iterator = self.ref()
         if iterator is not None:
             iterator._landed(future)
-        elif future._exception is not None and _is_cancel(future._exception):
-            future._observe()  # stopped by the dropped map's own cancel: nothing to tell
-
-
-def _run(
-    ctx: contextvars.Context, fn: Callable[[Any], Any], item: Any, future: Future[Any]
-) -> None:
-    """A pool thread's part: run ``fn(item)`` unless cancelled first, settle ``future``."""
-    if not future.set_running_or_notify_cancel():
-        return
-    ok, value = ctx.run(attempt, fn, item)
-    if ok:
-        future.try_set_result(value)
-    else:
-        fail_running(future, value)
+        else:
+            error = failure_of(future)
+            if error is not None and _is_cancel(error):
+                observe(future)  # stopped by the dropped map's own cancel: nothing to tell
 
 
 class MapIterator(Generic[R]):
@@ -94,12 +89,9 @@ class MapIterator(Generic[R]):
         ordered: bool,
         total: int | None = None,
     ) -> None:
-        self._fn = fn
         self._items: Iterator[Any] | None = items
         self._limit = limit
-        self._executor = executor
         self._ordered = ordered
-        self._is_async = inspect.iscoroutinefunction(fn)
         self._flight: collections.deque[Future[Any]] = collections.deque()
         self._arrived: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
         self._error: BaseException | None = None
@@ -107,10 +99,10 @@ class MapIterator(Generic[R]):
         self._lock = threading.Lock()
         self._scope = Scope(None, False)
         self._scope._attach(current_scope())
-        self._ctx = contextvars.copy_context()
-        self._ctx.run(set_current, self._scope)
-        self._submit: Callable[..., Any] | None = None
-        self._landings = 0  # finished calls still in _flight (under _lock)
+        ctx = contextvars.copy_context()
+        ctx.run(set_current, self._scope)
+        is_async = inspect.iscoroutinefunction(fn)
+        self._calls = Calls(fn, limit, executor, ctx, is_async=is_async)
         self._bell: Future[None] | None = None  # rung by each arrival (ordered=False)
         self._tally = Tally(total)  # progress: calls finished, of the input's length
         self._on_landing = _Landed(self)
@@ -119,90 +111,48 @@ class MapIterator(Generic[R]):
     # -- starting calls -----------------------------------------------------------------
 
     def _fill(self) -> None:
-        """Start calls until ``limit`` are in flight or the input is exhausted."""
+        """Read input until ``2 * limit`` results are pending; start what slots allow."""
         flight = self._flight
-        limit = self._limit
-        # Finished results waiting to be read do not count against ``limit``, but at
-        # most ``limit`` of them are kept (in order, behind a slow call).
-        while (
-            len(flight) - self._landings < limit
-            and len(flight) < 2 * limit
-            and self._items is not None
-            and self._error is None
-        ):
-            try:
-                item = next(self._items)
-            except StopIteration:
-                self._items = None
-                return
-            flight.append(self._start(item))
-
-    def _start(self, item: Any) -> Future[Any]:
-        if self._is_async:
-            future = self._start_async(item)
-        else:
-            submit = self._submit
-            if submit is None:
-                submit = self._submit = self._submitter()
-            future = Future()
-            submit(_run, self._ctx.copy(), self._fn, item, future)
-        future.add_done_callback(self._on_landing)
-        self._tally.start()
-        return future
-
-    def _submitter(self) -> Callable[..., Any]:
-        from ._submit import shared_pool, submit
-
-        executor = self._executor
-        if executor is None:
-            executor = shared_pool()
-        if isinstance(executor, concurrent.futures.ThreadPoolExecutor):
-            return executor.submit
-        from ._core import follow
-
-        def elsewhere(
-            _run: object, ctx: contextvars.Context, fn: Any, item: Any, future: Future[Any]
-        ) -> None:
-            # Processes and clusters cannot carry a context: no scope reaches them.
-            inner = submit(fn, item, executor=executor)
-            inner.add_done_callback(lambda done: follow(future, done))
-            future.add_done_callback(lambda done: done.cancelled() and inner.cancel())
-
-        return elsewhere
-
-    def _start_async(self, item: Any) -> Future[Any]:
-        import sniffio
-
-        from ._adapt import future_of
-
-        library = sniffio.current_async_library()
-        if library == "asyncio":
-            import asyncio
-
-            return future_of(self._ctx.copy().run(asyncio.ensure_future, self._fn(item)))
-        if library == "trio":
-            return trio_task(self._ctx.copy(), self._fn(item))
-        raise RuntimeError(f"map of a coroutine function runs under asyncio or trio, not {library}")
+        room = 2 * self._limit - len(flight)
+        added: list[tuple[Any, Future[Any]]] = []
+        # Items read beyond the ``limit`` in flight wait in ``Calls``' queue, so a pool
+        # thread that finishes a call finds the next one without the consumer.
+        try:
+            while room > 0 and self._items is not None and self._error is None:
+                try:
+                    item = next(self._items)
+                except StopIteration:
+                    self._items = None
+                    break
+                future: Future[Any] = Future()
+                future.add_done_callback(self._on_landing)
+                flight.append(future)
+                added.append((item, future))
+                room -= 1
+        finally:  # even if the input raised: what was read must run, or a wait hangs
+            for _ in added:
+                self._tally.start()
+            self._calls.add(added)
 
     def _landed(self, future: Future[Any]) -> None:
-        with self._lock:
-            self._landings += 1
         if not self._ordered:
             self._arrived.put(future)
             bell = self._bell
             if bell is not None:
                 bell.try_set_result(None)
-        if future.cancelled() or future._exception is None:
+        error = failure_of(future)  # None for a cancelled call too
+        if error is None:
             return
-        if _is_cancel(future._exception):
-            future._observe()  # stopped at a wait point by this map's own cancel
+        if _is_cancel(error):
+            observe(future)  # stopped at a wait point by this map's own cancel
             return
         with self._lock:
             first = self._error is None and not self._closed
             if first:
-                self._error = future._exception
+                self._error = error
         if first:
-            future._observe()  # raised by the iteration: nothing left to report
+            observe(future)  # raised by the iteration: nothing left to report
+            self._calls.stop()
             self._scope.cancel()
             for other in list(self._flight):
                 other.cancel()
@@ -232,8 +182,6 @@ class MapIterator(Generic[R]):
 
     def _after(self, future: Future[Any]) -> Any:
         """The result of a done future; start the next call first."""
-        with self._lock:
-            self._landings -= 1  # it left _flight (its _landed may still be to come)
         self._tally.finish()  # counted as taken, in the consumer's own order
         if self._error is not None:
             self._raise()
@@ -321,12 +269,12 @@ class MapIterator(Generic[R]):
                 return
             self._closed = True
         self._items = None
-        _closer(self._scope, list(self._flight), self._tally)()
+        _closer(self._scope, self._calls, list(self._flight), self._tally)()
         self._flight.clear()
 
     def __del__(self) -> None:
         if not self._closed:
-            defer(_closer(self._scope, list(self._flight), self._tally))
+            defer(_closer(self._scope, self._calls, list(self._flight), self._tally))
 
     def __enter__(self) -> MapIterator[R]:
         return self
@@ -351,14 +299,17 @@ class MapIterator(Generic[R]):
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else f"{len(self._flight)} in flight"
+        state = "closed" if self._closed else f"{len(self._flight)} results to come"
         return f"<shortly.MapIterator limit={self._limit} {state}>"
 
 
-def _closer(scope: Scope, flight: list[Future[Any]], tally: Tally) -> Callable[[], None]:
+def _closer(
+    scope: Scope, calls: Calls, flight: list[Future[Any]], tally: Tally
+) -> Callable[[], None]:
     """What ``close()`` does, without the iterator (so the deferred thread can do it)."""
 
     def close() -> None:
+        calls.stop()
         scope.cancel()
         for future in flight:
             future.cancel()
@@ -409,7 +360,8 @@ def map(
     """Call ``fn`` on each item with at most ``limit`` calls in flight; yield results.
 
     A ``for`` loop or an ``async for`` loop takes the results: in input order, or as
-    they finish with ``ordered=False``. The input is read lazily, so an endless
+    they finish with ``ordered=False``. The input is read lazily, at most ``2 * limit``
+    items ahead of the results taken and only in the thread taking them, so an endless
     generator works. ``fn`` runs on ``executor`` (any :class:`concurrent.futures.Executor`;
     ``None`` is the shared pool of :func:`shortly.submit`); a coroutine function runs
     as tasks of the running asyncio loop or trio run instead. The first failure cancels
