@@ -170,12 +170,7 @@ def catch(
     for cls in exception_types:
         if not (isinstance(cls, type) and issubclass(cls, BaseException)):
             raise TypeError(f"exception_types must be exception classes, not {cls!r}")
-    link = _new_link(_Link)
-    link.on_result = link.runner = None
-    link.on_error = on_error
-    link.types = exception_types or None
-    link.ctx = _copy_context()
-    return derive(parent, link)
+    return derive(parent, _Link(None, on_error, exception_types or None, _copy_context(), None))
 
 
 def finally_(parent: Future[T], fn: Callable[[], object]) -> Future[T]:

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from ._cancel import Sweepable, fail
+from ._cancel import Sweepable, depend, fail, follow
 from ._future import Future, cancel_message
 from ._outcome import Raised, capture, capture_in
 from ._states import FINISHED, PENDING
@@ -62,13 +63,32 @@ class Link(Sweepable):
     ctx: contextvars.Context
     runner: Runner | None
 
+    def __init__(
+        self,
+        on_result: Callable[[Any], Any] | None,
+        on_error: Callable[[BaseException], Any] | None,
+        types: tuple[type[BaseException], ...] | None,
+        ctx: contextvars.Context,
+        runner: Runner | None,
+    ) -> None:
+        # No child yet: derive() makes it. (``then`` skips this call and stores the
+        # fields itself: once per link of every chain, the call costs as much as they.)
+        self.on_result = on_result
+        self.on_error = on_error
+        self.types = types
+        self.ctx = ctx
+        self.runner = runner
+
     def adopt(self, value: Any) -> None:
-        """Settle the child with a handler's return value that may be a future of some kind."""
-        raise NotImplementedError
+        """Settle the child with a handler's return value that may be a future of some kind.
+
+        Here, the value is the value; ``_chain``'s links adopt futures and awaitables.
+        """
+        self.child.try_set_result(value)
 
     def ran(self, future: Future[Any]) -> None:
-        """Settle the child once ``future`` (the handler run by ``runner``) settles."""
-        raise NotImplementedError
+        """Settle the child as ``future`` (the handler run by ``runner``) settles."""
+        depend(future, self.child, partial(_follow_into, self.child))
 
     def __repr__(self) -> str:
         return f"<link to {self.child!r} on_result={self.on_result!r} on_error={self.on_error!r}>"
@@ -115,6 +135,11 @@ class Link(Sweepable):
             self.adopt(value)
 
 
+def _follow_into(target: Future[Any], source: Future[Any]) -> None:
+    """``follow(target, source)``, with the arguments in done-callback order."""
+    follow(target, source)
+
+
 def derive(parent: Future[Any], link: Link) -> Future[Any]:
     """Make ``link``'s child, a new future depending on ``parent``, and hang ``link`` on it.
 
@@ -122,17 +147,13 @@ def derive(parent: Future[Any], link: Link) -> Future[Any]:
     link of every chain: the child is new and nobody else holds it, so its upstream is
     set without its lock, before the link can run and settle it.
 
-    >>> import shortly
+    >>> import contextvars, shortly
     >>> from shortly._core import Link, derive
-    >>> class Echo(Link):
-    ...     __slots__ = ()
-    >>> link = Echo()
-    >>> link.on_result = link.on_error = link.types = link.runner = None
-    >>> import contextvars; link.ctx = contextvars.copy_context()
+    >>> double = Link(lambda x: x * 2, None, None, contextvars.copy_context(), None)
     >>> parent = shortly.Future()
-    >>> child = derive(parent, link)
+    >>> child = derive(parent, double)
     >>> parent.set_result(3); child.result()
-    3
+    6
     """
     child: Future[Any] = Future._plain()
     child._upstream = parent
