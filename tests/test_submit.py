@@ -79,11 +79,17 @@ class TestSubmit:
     def test_a_delayed_submit_is_owned_by_the_serial_executor(
         self, queue: shortly.SerialExecutor
     ) -> None:
+        later: list[shortly.Future[str]] = []
+
         def waits_for_a_later_one() -> Any:
-            return shortly.submit(str, executor=queue, delay=0).result(timeout=5)
+            later.append(shortly.submit(str, executor=queue, delay=0))
+            return later[0].result(timeout=5)
 
         f = queue.submit(waits_for_a_later_one)
         assert isinstance(f.exception(timeout=5), shortly.DeadlockError)
+        # The refused wait leaves the later call queued: it runs once the worker is free
+        # (and is not left to fail against the fixture's shutdown after the test).
+        assert later[0].result(timeout=5) == ""
 
     def test_cancel_during_the_delay_never_submits(self, queue: shortly.SerialExecutor) -> None:
         ran: list[str] = []
