@@ -13,9 +13,12 @@ chains like a promise, never loses an error silently and refuses to deadlock.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
 
 from . import _core, _public
+
+# Not typing.TYPE_CHECKING: typing is not imported at run time (see _core._erased);
+# type checkers take any `if TYPE_CHECKING:` as true.
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time __getattr__ loads them
     from ._adapt import future_of as future_of
@@ -40,7 +43,6 @@ if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time __getattr
         settled as settled,
     )
     from ._core import Future as Future
-    from ._core import OwnerLike as OwnerLike
     from ._core import (
         Unhandled as Unhandled,
     )
@@ -61,6 +63,7 @@ if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time __getattr
     from ._core._outcome import Err as Err
     from ._core._outcome import Ok as Ok
     from ._core._outcome import Outcome as Outcome
+    from ._core._owner_like import OwnerLike as OwnerLike
     from ._errors import (
         CancelledError as CancelledError,
     )
@@ -194,7 +197,7 @@ _HOME: dict[str, str] = {
     "MapIterator": "_map",
     "Ok": "_core._outcome",
     "Outcome": "_core._outcome",
-    "OwnerLike": "_core",
+    "OwnerLike": "_core._owner_like",
     "Progress": "_progress",
     "Scope": "_scope",
     "SerialExecutor": "_serial",

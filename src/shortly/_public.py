@@ -16,7 +16,12 @@ without [source] links, and ``inspect.getsource`` cannot find the class.
 from __future__ import annotations
 
 import types
-from typing import Any
+
+# Not typing.TYPE_CHECKING: the package does not import typing at run time (see
+# _core._erased); type checkers take any `if TYPE_CHECKING:` as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["adopt", "adopt_classes"]
 

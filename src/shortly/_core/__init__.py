@@ -29,7 +29,6 @@ The modules, bottom up:
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
 
 from ._cancel import (
     NOBODY,
@@ -48,7 +47,8 @@ from ._cancel import (
     watch,
     when_cancelled,
 )
-from ._deadlock import EventLoopOwner, Owner, OwnerLike, PoolJob, owner_thread
+from ._deadlock import EventLoopOwner, PoolJob, owner_thread
+from ._erased import TYPE_CHECKING
 from ._future import Future, cancel_message, lock_of
 from ._promise import install_finder
 from ._report import (
@@ -83,6 +83,7 @@ from ._wait_points import (
 if TYPE_CHECKING:
     from ._link import ADAPTER_CACHE, Link, Runner, derive
     from ._outcome import Err, Ok, Outcome, Raised, attempt, capture, capture_in
+    from ._owner_like import Owner, OwnerLike
     from ._reading import (
         error_of,
         failure_of,
@@ -97,6 +98,8 @@ if TYPE_CHECKING:
 # Loaded on first use: creating and resolving a future needs none of these, and a
 # script that only does that should not pay for them (see benchmarks/bench_import.py).
 _LAZY: dict[str, str] = {
+    "Owner": "_owner_like",
+    "OwnerLike": "_owner_like",
     "ADAPTER_CACHE": "_link",
     "Err": "_outcome",
     "Link": "_link",

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .._checks import check_timeout
 from .._errors import CancelledError, TimeoutError
 from . import _cancel, _deadlock, _trampoline
+from ._erased import TYPE_CHECKING, Generic, TypeVar
 from ._states import CANCELLED_STATES, DONE, FINISHED
 from ._wait_points import scope_var
 from ._waiting import Waker
 
 if TYPE_CHECKING:
+    from typing import Any
+
+    from ._owner_like import Owner
     from ._waiting import StdlibWaiters
 
 __all__ = ["BlockingMethods"]
@@ -44,7 +47,7 @@ class BlockingMethods(Generic[T]):
         _exception: BaseException | None
         _lock: threading.Lock
         _wait_list: list[Waker] | StdlibWaiters | None
-        _owner: _deadlock.Owner | None
+        _owner: Owner | None
         _upstream: Any
         _sources: Any
 

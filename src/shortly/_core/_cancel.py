@@ -25,19 +25,20 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from concurrent.futures import _base
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .._errors import CancelledError
+from ._erased import TYPE_CHECKING
 from ._states import CANCELLED_STATES, DONE, FINISHED, PENDING, RUNNING
 
 if TYPE_CHECKING:
+    from typing import Any, ClassVar, Protocol
+
     from ._future import Future
 
 __all__ = [
     "NOBODY",
     "Dependant",
     "Sweepable",
-    "Interested",
     "attach",
     "cancel_if_unwanted",
     "cancel_upstream",
@@ -60,14 +61,16 @@ __all__ = [
 _COMPACT_MIN = 8
 
 
-class Interested(Protocol):
-    """A dependant that is not a future: a combinator, an awaiting task, a listener set.
+if TYPE_CHECKING:  # a protocol for the type checker: nothing checks it at run time
 
-    A future child's interest is its state (cancelled or settled: it wants nothing
-    more); anything else says so itself.
-    """
+    class Interested(Protocol):
+        """A dependant that is not a future: a combinator, an awaiting task, listeners.
 
-    def lost_interest(self) -> bool: ...
+        A future child's interest is its state (cancelled or settled: it wants nothing
+        more); anything else says so itself.
+        """
+
+        def lost_interest(self) -> bool: ...
 
 
 class Dependant:

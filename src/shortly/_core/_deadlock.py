@@ -30,15 +30,16 @@ import sys
 import threading
 import warnings
 from collections import deque
-from typing import Any, Protocol, runtime_checkable
 
 from .._errors import DeadlockError
 from . import _report
+from ._erased import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._owner_like import Owner
 
 __all__ = [
     "EventLoopOwner",
-    "Owner",
-    "OwnerLike",
     "PoolJob",
     "describe_owner",
     "owner_thread",
@@ -46,27 +47,6 @@ __all__ = [
     "waiting",
 ]
 
-
-@runtime_checkable
-class OwnerLike(Protocol):
-    """An owner that is not a thread: it says which thread resolves its futures now.
-
-    An owner that any of several threads may act for (a thread pool) also defines
-    ``__shortly_owner_threads__()``, returning those threads, or ``None`` when it
-    cannot tell (the pool may still start a new one).
-
-    >>> import threading
-    >>> class Worker:
-    ...     def __shortly_owner_thread__(self):
-    ...         return threading.main_thread()
-    >>> isinstance(Worker(), OwnerLike)
-    True
-    """
-
-    def __shortly_owner_thread__(self) -> threading.Thread | None: ...
-
-
-Owner = threading.Thread | OwnerLike
 
 _graph_lock = threading.Lock()
 _waits: dict[threading.Thread, Any] = {}

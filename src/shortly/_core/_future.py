@@ -23,11 +23,11 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import _base
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._errors import CancelledError, InvalidStateError
 from . import _cancel, _deadlock, _report, _trampoline
 from ._blocking import BlockingMethods
+from ._erased import TYPE_CHECKING, Any, TypeVar
 from ._progress_methods import ProgressMethods
 from ._promise import PromiseMethods
 from ._states import (
@@ -56,6 +56,8 @@ _STATE_WORDS = {
 }
 
 if TYPE_CHECKING:
+    from ._owner_like import Owner
+
     pass
 
 _new_object = object.__new__
@@ -156,7 +158,7 @@ class Future(PromiseMethods[T], BlockingMethods[T], ProgressMethods, _base.Futur
     # a slot: the few futures that set it pay for an instance dict, the rest nothing.
     _sources: Any = None
 
-    def __init__(self, *, owner: _deadlock.Owner | None = None, name: str | None = None) -> None:
+    def __init__(self, *, owner: Owner | None = None, name: str | None = None) -> None:
         # hasattr on the type, not isinstance(OwnerLike): a runtime Protocol check is slow.
         if not (
             owner is None
@@ -272,7 +274,7 @@ class Future(PromiseMethods[T], BlockingMethods[T], ProgressMethods, _base.Futur
         return self._name
 
     @property
-    def owner(self) -> _deadlock.Owner | None:
+    def owner(self) -> Owner | None:
         """The thread or object that is to resolve this future, or ``None``.
 
         >>> import shortly, threading

@@ -10,8 +10,8 @@ one dictionary miss.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from ._erased import TYPE_CHECKING
 from ._promise import implementations
 
 if TYPE_CHECKING:

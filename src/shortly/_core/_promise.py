@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Generator
 from concurrent.futures import Executor
 from concurrent.futures import Future as StdFuture
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+
+from ._erased import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 if TYPE_CHECKING:
+    from typing import ClassVar
+
     from ._future import Future
 
 __all__ = ["PromiseMethods"]

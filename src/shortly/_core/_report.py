@@ -38,7 +38,8 @@ from _queue import Empty, SimpleQueue
 from collections.abc import Callable
 from functools import partial
 from types import FrameType
-from typing import Any
+
+from ._erased import Any
 
 __all__ = [
     "NOTE_PREFIX",

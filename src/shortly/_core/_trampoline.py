@@ -18,9 +18,9 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 from . import _report
+from ._erased import Any
 
 __all__ = ["dispatch", "help_drain", "run_callback"]
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 import contextvars
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
 
 from .._errors import CancelledError
+from ._erased import TYPE_CHECKING, Any
 from ._states import DONE
 
 if TYPE_CHECKING:

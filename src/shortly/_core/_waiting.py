@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
+
+from ._erased import Any
 
 __all__ = ["STDLIB_LOCK", "ProtocolCondition", "StdlibWaiters", "Waker"]
 
