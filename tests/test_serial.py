@@ -25,6 +25,15 @@ user: contextvars.ContextVar[str] = contextvars.ContextVar("user", default="nobo
 
 
 class TestOrderAndOutcomes:
+    def test_put_passes_keyword_arguments_as_submit_does(
+        self, queue: shortly.SerialExecutor
+    ) -> None:
+        seen: list[tuple[int, int]] = []
+        queue.put(lambda a, b=0: seen.append((a, b)), 1, b=2)
+        queue.put(lambda a, b=0: seen.append((a, b)), 3, name="labelled", b=4)
+        queue.shutdown()
+        assert seen == [(1, 2), (3, 4)]
+
     def test_actions_run_in_order(self, queue: shortly.SerialExecutor) -> None:
         seen: list[int] = []
         for i in range(1000):
