@@ -367,23 +367,7 @@ class SerialExecutor(concurrent.futures.Executor):
             action = partial(action, *args, **kwargs)
         if name is not None:
             action = _Labelled(action, check_name(name))
-        context = _copy_context() or None
-        # The fast path, inline: this is the hot spot of fire-and-forget producers.
-        lock = self._lock
-        lock.acquire()
-        try:
-            hot = self._hot
-            if hot:
-                self._queue += (context, action, None)  # one call, not three appends
-                parked = self._waiting
-                if parked:
-                    self._waiting = False
-        finally:
-            lock.release()
-        if not hot:
-            self._enqueue_slow(context, action, None)
-        elif parked:
-            self._wake.put(None)  # outside the lock, which the woken worker takes first
+        self._enqueue(_copy_context() or None, action, None)
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Queue ``fn(*args, **kwargs)``; return a future of its outcome.
@@ -414,7 +398,16 @@ class SerialExecutor(concurrent.futures.Executor):
             refuse_coroutine_function(fn, "SerialExecutor.submit()", ASYNC_HINT)
         future: Future[T] = Future(owner=self)
         call = partial(fn, *args, **kwargs) if args or kwargs else fn
-        context = _copy_context() or None
+        self._enqueue(_copy_context() or None, call, future)
+        return future
+
+    def _enqueue(
+        self,
+        context: contextvars.Context | None,
+        call: Callable[[], Any],
+        future: Future[Any] | None,
+    ) -> None:
+        """Queue ``call`` (to settle ``future``; None for a put): every put and submit."""
         lock = self._lock
         lock.acquire()
         try:
@@ -430,22 +423,6 @@ class SerialExecutor(concurrent.futures.Executor):
             self._enqueue_slow(context, call, future)
         elif parked:
             self._wake.put(None)  # outside the lock, which the woken worker takes first
-        return future
-
-    def _queue_future(
-        self, context: contextvars.Context | None, call: Callable[[], Any], future: Future[Any]
-    ) -> None:
-        """Queue ``call`` to settle ``future``, made elsewhere (a delayed submit's)."""
-        with self._lock:
-            hot = self._hot
-            if hot:
-                self._queue += context, call, future
-                parked = self._waiting
-                self._waiting = False
-        if not hot:
-            self._enqueue_slow(context, call, future)
-        elif parked:
-            self._wake.put(None)
 
     # -- the worker -------------------------------------------------------------------
 

@@ -86,7 +86,7 @@ def _start(
     if isinstance(executor, SerialExecutor):
         if out is None:
             return ctx.run(executor.submit, fn, *args, **kwargs)
-        executor._queue_future(ctx, partial(fn, *args, **kwargs), out)
+        executor._enqueue(ctx, partial(fn, *args, **kwargs), out)
         return out
     if isinstance(executor, concurrent.futures.ThreadPoolExecutor):
         # Threads of this process can run the caller's context and mark the future
