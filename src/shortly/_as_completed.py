@@ -68,7 +68,7 @@ class _Arrivals:
         # finalizer must not take a lock its own thread may hold.
         self.closed = False
 
-    def cancelled(self) -> bool:
+    def lost_interest(self) -> bool:
         return self.closed
 
     def close(self) -> None:
