@@ -567,8 +567,12 @@ class Future(PromiseMethods[T], BlockingMethods[T], ProgressMethods, _base.Futur
 
     # -- failures ---------------------------------------------------------------------
 
-    def _observe(self) -> None:
-        """Mark the failure as seen by someone: nothing to report when dropped."""
+    def _observe(self) -> BaseException | None:
+        """Mark the failure as seen by someone: nothing to report when dropped.
+
+        Returns the failure if nobody had seen it yet (for a wrapper that reports it in
+        its own words, see ``_reading.take_unobserved``), else None.
+        """
         # Under the lock whenever there is a failure: the guard is set in the same
         # locked step as the failure, so the lock makes it visible here.
         if self._exception is not None:
@@ -576,7 +580,10 @@ class Future(PromiseMethods[T], BlockingMethods[T], ProgressMethods, _base.Futur
                 guard = getattr(self, "_guard", None)
                 self._guard = None
             if guard is not None:
+                error: BaseException | None = guard.error
                 guard.error = None
+                return error
+        return None
 
     def _cancelled_error(self) -> CancelledError:
         msg = getattr(self, "_cancel_message", None)

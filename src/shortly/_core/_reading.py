@@ -101,7 +101,7 @@ def take_failure(future: Future[Any]) -> BaseException | None:
     >>> take_failure(shortly.Future.failed(KeyError("k")))
     KeyError('k')
     """
-    error = future._exception if future._state == FINISHED else None
+    error = failure_of(future)
     if error is not None:
         future._observe()
     return error
@@ -138,11 +138,4 @@ def take_unobserved(future: Future[Any]) -> BaseException | None:
     >>> take_unobserved(f), take_unobserved(f)
     (KeyError('k'), None)
     """
-    with future._lock:
-        guard = getattr(future, "_guard", None)
-        future._guard = None
-    if guard is None:
-        return None
-    error: BaseException | None = guard.error
-    guard.error = None
-    return error
+    return future._observe()
