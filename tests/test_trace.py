@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 import trio
 
 import shortly
+from tests.helpers import eventually
 
 pytestmark = [pytest.mark.usefixtures("no_unhandled_failures"), pytest.mark.timeout(20)]
 
@@ -51,11 +51,13 @@ class TestNames:
         self, no_unhandled_failures: list[shortly.Unhandled]
     ) -> None:
         shortly.submit(int, "x", name="parse price").wait(5)
-        deadline = time.monotonic() + 5
-        while not no_unhandled_failures and time.monotonic() < deadline:
-            gc.collect()  # polling a condition: the pool lets go of the future
+
+        def reported() -> bool:
+            gc.collect()  # the pool's thread lets go of the future a moment after wait()
             shortly.flush_reports()
-            time.sleep(0.001)
+            return bool(no_unhandled_failures)
+
+        eventually(reported, 5, "the report")
         sources = [report.source for report in no_unhandled_failures]
         assert len(sources) == 1 and "name='parse price'" in str(sources[0])
         no_unhandled_failures.clear()  # seen, on purpose: not a failure of this test
