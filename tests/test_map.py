@@ -7,7 +7,7 @@ import concurrent.futures
 import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -408,12 +408,14 @@ class TestAsyncio:
         assert sorted(asyncio.run(main())) == [1, 2, 3, 4, 5]
 
     def test_failure_cancels_tasks(self) -> None:
+        started: list[int] = []
         cancelled: list[int] = []
 
         async def work(x: int) -> int:
             if x == 0:
-                await asyncio.sleep(0.01)
-                raise KeyError("zero")
+                await asyncio.wait_for(_until(lambda: len(started) == 2), 5)
+                raise KeyError("zero")  # once the other two are running
+            started.append(x)
             try:
                 await asyncio.sleep(60)
             except asyncio.CancelledError:
@@ -426,11 +428,7 @@ class TestAsyncio:
                 async for _ in shortly.map(work, range(100), limit=3):
                     pass
             # Before asyncio.run cancels what is left: the map did it.
-            await asyncio.wait_for(all_cancelled(), 5)
-
-        async def all_cancelled() -> None:
-            while len(cancelled) < 2:
-                await asyncio.sleep(0.001)
+            await asyncio.wait_for(_until(lambda: len(cancelled) == 2), 5)
 
         asyncio.run(main())
         assert sorted(cancelled) == [1, 2]
@@ -450,14 +448,16 @@ class TestAsyncio:
         async def main() -> None:
             async for _ in shortly.map(work, range(100), limit=3):
                 break
-            await asyncio.wait_for(all_cancelled(), 5)
-
-        async def all_cancelled() -> None:
-            while len(cancelled) < 3:
-                await asyncio.sleep(0.001)
+            await asyncio.wait_for(_until(lambda: len(cancelled) == 3), 5)
 
         asyncio.run(main())
         assert sorted(cancelled) == [1, 2, 3]
+
+
+async def _until(predicate: Callable[[], bool]) -> None:
+    """Let the loop's other tasks run until ``predicate()`` holds (the caller bounds it)."""
+    while not predicate():
+        await asyncio.sleep(0)
 
 
 class TestTrio:
