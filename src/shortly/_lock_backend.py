@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ._checks import FOREVER, check_seconds
+from ._core import check_owner
 from ._errors import Error, TimeoutError
 
 if TYPE_CHECKING:
@@ -222,15 +223,8 @@ class Lease:
         True
         >>> worker.join(); lock.release()
         """
-        if not (
-            to is None
-            or isinstance(to, threading.Thread)
-            or hasattr(type(to), "__shortly_owner_thread__")
-        ):
-            raise TypeError(
-                "to must be a threading.Thread, an owner with __shortly_owner_thread__() "
-                f"or None, not {type(to).__name__}"
-            )
+        if to is not None:
+            check_owner(to, "to")
         self._releaser = to
         self._task = None  # no task is the releaser either: see Lock.acquire_async
         return self

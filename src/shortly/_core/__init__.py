@@ -47,7 +47,7 @@ from ._cancel import (
     watch,
     when_cancelled,
 )
-from ._deadlock import EventLoopOwner, PoolJob, owner_thread
+from ._deadlock import EventLoopOwner, PoolJob, check_owner, owner_thread
 from ._erased import TYPE_CHECKING
 from ._future import Future, cancel_message, lock_of
 from ._promise import install_finder
@@ -165,6 +165,7 @@ __all__ = [
     "cancel_upstream",
     "cancelled",
     "cancelled_by",
+    "check_owner",
     "capture",
     "capture_in",
     "checkpoint",

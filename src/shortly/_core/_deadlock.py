@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EventLoopOwner",
     "PoolJob",
+    "check_owner",
     "describe_owner",
     "owner_thread",
     "warn_if_in_loop",
@@ -50,6 +51,26 @@ __all__ = [
 
 _graph_lock = threading.Lock()
 _waits: dict[threading.Thread, Any] = {}
+
+
+def check_owner(owner: object, name: str) -> None:
+    """Raise TypeError (naming the argument) unless ``owner`` is a thread or owner-like.
+
+    >>> import threading
+    >>> check_owner(threading.main_thread(), "owner")
+    >>> check_owner("me", "owner")
+    Traceback (most recent call last):
+    ...
+    TypeError: owner must be a threading.Thread or have __shortly_owner_thread__(), not str
+    """
+    # hasattr on the type, not isinstance(OwnerLike): a runtime Protocol check is slow.
+    if not (
+        isinstance(owner, threading.Thread) or hasattr(type(owner), "__shortly_owner_thread__")
+    ):
+        raise TypeError(
+            f"{name} must be a threading.Thread or have __shortly_owner_thread__(), "
+            f"not {type(owner).__name__}"
+        )
 
 
 def owner_thread(owner: Owner | None) -> threading.Thread | None:

@@ -159,16 +159,8 @@ class Future(PromiseMethods[T], BlockingMethods[T], ProgressMethods, _base.Futur
     _sources: Any = None
 
     def __init__(self, *, owner: Owner | None = None, name: str | None = None) -> None:
-        # hasattr on the type, not isinstance(OwnerLike): a runtime Protocol check is slow.
-        if not (
-            owner is None
-            or isinstance(owner, threading.Thread)
-            or hasattr(type(owner), "__shortly_owner_thread__")
-        ):
-            raise TypeError(
-                "owner must be a threading.Thread or have __shortly_owner_thread__(), "
-                f"not {type(owner).__name__}"
-            )
+        if owner is not None:
+            _deadlock.check_owner(owner, "owner")
         if name is not None and type(name) is not str:
             raise TypeError(f"name must be a str or None, not {type(name).__name__}")
         self._name = name
